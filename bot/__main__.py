@@ -1,0 +1,5 @@
+"""`python -m bot` is `mentorbot`."""
+
+from bot.cli import main
+
+main()

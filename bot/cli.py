@@ -1,0 +1,217 @@
+"""The `mentorbot` command line (also `python -m bot`), as fixed by DESIGN.md.
+
+A user mistake (bad config, bad flow, bad script, unknown person) is one clear line on stderr
+and exit 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from bot.config import Config, load_config
+from bot.errors import FlowError, UserError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+config_option = click.option("--config", "config_path", type=click.Path(path_type=Path),
+                             default=None, help="config file (default: ./config.yaml, else the embedded defaults)")
+data_option = click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
+                           help="data directory (overrides storage.path)")
+
+
+def friendly(func: F) -> F:
+    """Turn `UserError` into one line on stderr and a non-zero exit."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except FlowError as exc:
+            for problem in exc.problems:
+                click.echo(problem, err=True)
+            sys.exit(exc.exit_code)
+        except UserError as exc:
+            click.echo(f"mentorbot: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _config(config_path: Path | None, data_dir: Path | None = None) -> Config:
+    return load_config(config_path, data_dir)
+
+
+@click.group(help="mentorbot: a mentoring charter made real on Telegram, WhatsApp and the terminal.")
+@click.option("-v", "--verbose", is_flag=True, help="log events (ids only, never message text)")
+def main(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
+
+
+@main.command(help="Start the enabled transports, the HTTP server and the scheduler.")
+@config_option
+@data_option
+@friendly
+def run(config_path: Path | None, data_dir: Path | None) -> None:
+    from bot.server.runner import serve
+
+    serve(_config(config_path, data_dir))
+
+
+@main.command(help="Chat in the terminal as a person of the roster (/as ID switches person).")
+@config_option
+@data_option
+@click.option("--as", "as_id", default=None, help="the person typing, e.g. console:alice")
+@friendly
+def console(config_path: Path | None, data_dir: Path | None, as_id: str | None) -> None:
+    from rich.console import Console
+
+    from bot.transports.console import run_console
+
+    run_console(_config(config_path, data_dir), as_id, sys.stdin, Console())
+
+
+@main.command(help="Replay a JSON Lines conversation script on a virtual clock ('-' reads stdin).")
+@click.argument("script")
+@config_option
+@data_option
+@friendly
+def simulate(script: str, config_path: Path | None, data_dir: Path | None) -> None:
+    from bot.transports.simulate import parse_script, simulate as run_simulation
+
+    config = _config(config_path, data_dir)
+    if script == "-":
+        lines = sys.stdin.read().splitlines()
+        name = "<stdin>"
+    else:
+        path = Path(script)
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            raise UserError(f"{script}: no such script") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"{script}: cannot read: {exc}") from None
+        name = script
+    events = parse_script(lines, name)
+    run_simulation(config, events, sys.stdout)
+
+
+@main.group(help="Trainers' tools: validate, draw and test the flows.")
+def flows() -> None:
+    pass
+
+
+@flows.command("validate", help="Check every flow and catalog; one 'path:line:col: message' per problem.")
+@config_option
+@friendly
+def flows_validate(config_path: Path | None) -> None:
+    from bot.flows.validate import validate_all
+
+    config = _config(config_path)
+    summary = validate_all(config)
+    click.echo(summary)
+
+
+@flows.command("graph", help="Print a flow as a Mermaid state diagram.")
+@click.argument("flow")
+@click.option("-o", "output", type=click.Path(path_type=Path), default=None, help="write to FILE")
+@config_option
+@friendly
+def flows_graph(flow: str, output: Path | None, config_path: Path | None) -> None:
+    from bot.engine.texts import REQUIRED_TEXTS
+    from bot.flows.loader import load_flows
+    from bot.flows.machine import mermaid
+
+    config = _config(config_path)
+    flowset = load_flows(config.paths.flows, REQUIRED_TEXTS)
+    if flow not in flowset.flows:
+        raise UserError(f"unknown flow {flow!r}; flows: {', '.join(sorted(flowset.flows))}")
+    text = mermaid(flowset.flows[flow])
+    if output is None:
+        click.echo(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+
+
+@flows.command("test", help="Run YAML conversation stories and show a readable diff on failure.")
+@click.argument("stories", nargs=-1, type=click.Path(path_type=Path))
+@config_option
+@friendly
+def flows_test(stories: tuple[Path, ...], config_path: Path | None) -> None:
+    from bot.stories import run_stories
+
+    failed = run_stories(list(stories), config_path, click.echo)
+    if failed:
+        sys.exit(1)
+
+
+@main.group(help="Data rights: export or erase what is stored about a person.")
+def data() -> None:
+    pass
+
+
+@data.command("export", help="Everything stored about one person.")
+@click.option("--user", "user", required=True, help="person id, e.g. telegram:123456789")
+@click.option("--format", "fmt", type=click.Choice(["json", "md", "html"]), default="json")
+@config_option
+@data_option
+@friendly
+def data_export(user: str, fmt: str, config_path: Path | None, data_dir: Path | None) -> None:
+    from bot.data.export import collect, render
+
+    config = _config(config_path, data_dir)
+    engine = _engine(config)
+    click.echo(render(collect(engine, user), fmt, engine))
+
+
+@data.command("forget", help="Erase everything stored about one person.")
+@click.option("--user", "user", required=True, help="person id")
+@click.option("--yes", is_flag=True, help="confirm the erasure")
+@config_option
+@data_option
+@friendly
+def data_forget(user: str, yes: bool, config_path: Path | None, data_dir: Path | None) -> None:
+    from bot.data.forget import forget
+
+    if not yes:
+        raise UserError("erasure cannot be undone: add --yes to confirm")
+    engine = _engine(_config(config_path, data_dir))
+    removed = forget(engine, user)
+    click.echo(f"erased {user}: {removed}")
+
+
+@main.command(help="Print a single-use invitation code for a new mentee of MENTOR.")
+@click.option("--mentor", "mentor", required=True, help="mentor id, e.g. telegram:123456789")
+@click.option("--days", default=14, show_default=True, help="days before the code expires")
+@config_option
+@data_option
+@friendly
+def invite(mentor: str, days: int, config_path: Path | None, data_dir: Path | None) -> None:
+    from bot.data.invitations import create_invitation
+
+    engine = _engine(_config(config_path, data_dir))
+    code, link = create_invitation(engine, mentor, days)
+    click.echo(code)
+    if link:
+        click.echo(link)
+
+
+def _engine(config: Config) -> Any:
+    from bot.clock import RealClock
+    from bot.engine.core import Engine
+    from bot.engine.guard import Guard
+    from bot.store import TinyStore
+
+    return Engine(config, TinyStore(config.storage.path), RealClock(),
+                  guard=Guard(config, safety=False, identifying=False))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

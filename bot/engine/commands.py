@@ -1,0 +1,100 @@
+"""Commands in the chat (`/aide`, `/journal`, `/digest`, `/repondre`...), by role."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.engine import actions, digest
+from bot.engine.turn import Turn
+
+_REPLY = re.compile(r"^\s*(q\d+)\s+(.+)$", re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    roles: frozenset[str] | None  # None: anyone
+    needs_charter: bool
+    run: Callable[[Turn, str], None]
+
+
+def _help(turn: Turn, args: str) -> None:
+    actions.show_help(turn)
+    step = turn.current()
+    if step is not None and step.choices:
+        turn.prompt(step)
+
+
+def _start(turn: Turn, args: str) -> None:
+    turn.enter(turn.home())
+
+
+def _journal(turn: Turn, args: str) -> None:
+    actions.show_journal(turn)
+
+
+def _digest(turn: Turn, args: str) -> None:
+    digest.on_demand(turn)
+
+
+def _reply(turn: Turn, args: str) -> None:
+    match = _REPLY.match(args)
+    if not match:
+        turn.say("reply_usage")
+        return
+    qid, text = match.group(1).upper(), match.group(2).strip()
+    mentee_id = turn.engine.shared.questions.get(qid)
+    mentee = turn.other(mentee_id) if mentee_id else None
+    question = mentee.data.question(qid) if mentee else None
+    if mentee is None or question is None or mentee.profile.mentor != turn.profile.id:
+        turn.say("reply_unknown", qid=qid)
+        return
+    question.setdefault("answers", []).append({"at": turn.now.isoformat(), "text": text})
+    question["status"] = "answered"
+    turn.journal(turn.party, "out", text, kind="answer", qid=qid)
+    turn.say("answer_received", party=mentee, entry="answer", about=qid, qid=qid, text=text,
+             ask=question.get("ask", ""))
+    turn.say("reply_sent", qid=qid, mentee=mentee.profile.name or mentee.profile.id)
+
+
+def _console_only(turn: Turn, args: str) -> None:
+    turn.say("console_only", command="/as")
+
+
+COMMANDS: dict[str, Command] = {
+    "start": Command(None, False, _start),
+    "aide": Command(None, False, _help),
+    "help": Command(None, False, _help),
+    "journal": Command(frozenset({"mentee"}), True, _journal),
+    "digest": Command(frozenset({"mentor"}), True, _digest),
+    "repondre": Command(frozenset({"mentor"}), True, _reply),
+    "reply": Command(frozenset({"mentor"}), True, _reply),
+    "as": Command(None, False, _console_only),
+}
+
+
+def parse(text: str) -> tuple[str, str] | None:
+    """`/name args` -> (name, args); None when the text is not a command."""
+    stripped = text.strip()
+    if not stripped.startswith("/") or stripped.startswith("//"):
+        return None
+    head, _, args = stripped[1:].partition(" ")
+    name = head.split("@", 1)[0].casefold()  # Telegram adds @botname in groups
+    return name, args.strip()
+
+
+def dispatch(turn: Turn, name: str, args: str, signed: bool) -> None:
+    command = COMMANDS.get(name)
+    shown = f"/{name}"
+    if command is None:
+        turn.say("unknown_command", command=shown,
+                 commands=turn.text(f"commands_{turn.profile.role}"))
+        return
+    if command.roles is not None and turn.profile.role not in command.roles:
+        turn.say("command_not_allowed", command=shown)
+        return
+    if command.needs_charter and not signed:
+        turn.say("command_needs_charter", command=shown)
+        return
+    command.run(turn, args)

@@ -1,0 +1,278 @@
+"""The engine: one inbound message in, durable state and journal, outbound messages out.
+
+    dedupe by message id -> per-person lock -> load state
+      -> policies that run first (attachments, length, safety, commands, the charter gate)
+      -> the person's flow step, with the policies the step asks for
+      -> persist everyone touched durably, then return what to send
+
+The engine knows nothing of any transport, and reads the time only from its clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.engine import commands
+from bot.engine.actions import Actions
+from bot.engine.charter import charter_version, signed
+from bot.engine.checks import CHECKS
+from bot.engine.people import Directory, Profile
+from bot.engine.texts import REQUIRED_TEXTS
+from bot.engine.turn import Party, Turn
+from bot.flows.loader import load_flows
+from bot.flows.machine import build_machines
+from bot.flows.model import Expect, FlowSet, Step, Target
+from bot.i18n import Catalogs, gettext
+from bot.messages import Inbound, Outbound
+from bot.engine.guard import Guard
+from bot.policies.hours import Absence, Calendar
+from bot.policies.textnorm import fold, has_words
+from bot.store import PersonData, SharedData, Store
+
+log = logging.getLogger("mentorbot.engine")
+
+
+class Engine:
+    """Transport-neutral conversation engine over a `Store` and a `Clock`."""
+
+    def __init__(self, config: Config, store: Store, clock: Clock,
+                 flows: FlowSet | None = None, catalogs: Catalogs | None = None,
+                 guard: Guard | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.flows = flows or load_flows(config.paths.flows, REQUIRED_TEXTS)
+        self.catalogs = catalogs or Catalogs(config.paths.locales, config.locale)
+        self.machines = build_machines(self.flows)
+        self.actions = Actions()
+        self.charter_version = charter_version(self.flows)
+        self.calendar = Calendar(days=config.hours.days, open=config.hours.open,
+                                 close=config.hours.close, timezone=config.timezone,
+                                 holidays_country=config.hours.holidays)
+        self.guard = guard or Guard.from_config(config)
+        self._shared_lock = threading.RLock()
+        self.shared: SharedData = store.load_shared()
+        self.directory = Directory(config, self.shared)
+        from bot.engine.locks import PersonLocks
+
+        self.locks = PersonLocks()
+
+    # -- shared state ---------------------------------------------------------------------
+
+    def next_question_id(self, mentee: str) -> str:
+        with self._shared_lock:
+            number = self.shared.counters.get("question", 0) + 1
+            self.shared.counters["question"] = number
+            qid = f"Q{number}"
+            self.shared.questions[qid] = mentee
+            self.store.save_shared(self.shared)
+            return qid
+
+    def update_shared(self, change: Any) -> None:
+        with self._shared_lock:
+            change(self.shared)
+            self.store.save_shared(self.shared)
+
+    def absences(self, profile: Profile) -> tuple[Absence, ...]:
+        out = []
+        for start, end in profile.absences:
+            out.append(Absence(date.fromisoformat(start), date.fromisoformat(end)))
+        return tuple(out)
+
+    # -- inbound --------------------------------------------------------------------------
+
+    def handle(self, inbound: Inbound) -> list[Outbound]:
+        """Handle one message; returns what to send, once everything is durably stored."""
+        profile = self.directory.get(inbound.sender)
+        if profile is None:
+            return self._stranger(inbound)
+        with self.locks.hold(profile.id):
+            data = self.store.load_person(profile.id) or PersonData(id=profile.id)
+            if data.has_applied(inbound.message_id):
+                log.info("redelivery ignored person=%s message=%s", profile.id, inbound.message_id)
+                return []
+            turn = Turn(self, Party(data, profile), inbound.message_id, self.clock.now())
+            with turn.stack:
+                self._pipeline(turn, inbound)
+                data.meta["last_inbound_at"] = turn.now.isoformat()
+                self.commit(turn)
+            log.info("handled person=%s message=%s out=%d", profile.id, inbound.message_id,
+                     len(turn.out))
+            return turn.out
+
+    def commit(self, turn: Turn) -> None:
+        """Persist the other people first, the turn's own person last (it records the source
+        id: a crash before that point replays the whole turn, whose other writes are skipped)."""
+        dropped: set[str] = set()
+        for pid, party in turn.others.items():
+            if party.data.has_applied(turn.source):
+                dropped.add(pid)
+                continue
+            party.data.mark_applied(turn.source)
+            self.store.save_person(party.data)
+        if dropped:
+            turn.out = [o for o in turn.out if o.to not in dropped]
+        turn.person.mark_applied(turn.source)
+        self.store.save_person(turn.person)
+
+    def _stranger(self, inbound: Inbound) -> list[Outbound]:
+        """Someone not enrolled: one polite answer, nothing of theirs stored."""
+        log.info("unknown sender channel=%s", inbound.channel)
+        with self.catalogs.use(self.config.locale):
+            text = gettext(self.flows.texts["unknown_sender"])
+        return [Outbound(to=inbound.sender, text=text, key=f"{inbound.message_id}#1")]
+
+    def _pipeline(self, turn: Turn, inbound: Inbound) -> None:
+        if inbound.attachment is not None:
+            self._refuse_attachment(turn, inbound)
+            return
+        text = inbound.text if inbound.text is not None else ""
+        if inbound.choice is None and len(text) > self.config.limits.max_text_length:
+            turn.journal(turn.party, "in", "", kind="refused_too_long")
+            turn.say("too_long", count=len(text), limit=self.config.limits.max_text_length)
+            return
+        if inbound.choice is None and not text.strip():
+            turn.say("empty_message", choices=self._current_choices(turn))
+            return
+        if inbound.choice is None and self.guard.safety_first(turn, text):
+            return
+        is_signed = signed(turn.person, self.charter_version)
+        parsed = commands.parse(text) if inbound.choice is None else None
+        if parsed is not None:
+            turn.journal(turn.party, "in", text, kind="command")
+            commands.dispatch(turn, parsed[0], parsed[1], is_signed)
+            return
+        if not is_signed and turn.state.get("flow") != self.flows.entry["charter"].flow:
+            key = "charter_changed" if turn.person.signatures else "charter_first"
+            turn.say(key)
+            turn.state.pop("answers", None)
+            turn.enter(self.flows.entry["charter"])
+            return
+        if turn.state.get("pending") == "identifying" and self.guard.pending(turn, text):
+            return
+        step = turn.current()
+        if step is None:
+            if turn.state.get("step"):
+                log.warning("stored step gone person=%s step=%s:%s", turn.profile.id,
+                            turn.state.get("flow"), turn.state.get("step"))
+                turn.say("state_reset")
+            turn.enter(turn.home() if is_signed else self.flows.entry["charter"])
+            return
+        self._step(turn, step, text, inbound.choice)
+
+    def _current_choices(self, turn: Turn) -> tuple[str, ...]:
+        step = turn.current()
+        return tuple(c.label for c in step.choices) if step else ()
+
+    def _refuse_attachment(self, turn: Turn, inbound: Inbound) -> None:
+        kind = str(inbound.attachment)
+        turn.journal(turn.party, "in", kind, kind="attachment_refused")
+        turn.say("attachment_refused", kind=turn.text(f"attachment_{kind}"),
+                 choices=self._current_choices(turn))
+
+    # -- steps ----------------------------------------------------------------------------
+
+    def _step(self, turn: Turn, step: Step, text: str, choice: int | None) -> None:
+        if step.expect is Expect.CHOICE:
+            index = choice if choice is not None else self.match_choice(turn, step, text)
+            if index is None or not 1 <= index <= len(step.choices):
+                turn.journal(turn.party, "in", text) if text else None
+                turn.say("not_a_choice", choices=tuple(c.label for c in step.choices))
+                return
+            picked = step.choices[index - 1]
+            with self.catalogs.use(turn.profile.locale):
+                label = gettext(picked.label)
+            turn.journal(turn.party, "in", label)
+            target = turn.follow(step, index)
+            if picked.action:
+                target = self.actions.run(picked.action, turn) or target
+            turn.enter(target)
+            return
+        if step.expect is Expect.TEXT:
+            if not has_words(text):
+                turn.say("emoji_only")
+                return
+            if "confidentiality" in step.policies and self.guard.confidentiality(turn, step, text):
+                return
+            self.accept_text(turn, step, text)
+            return
+        turn.enter(turn.follow(step, None))
+
+    def accept_text(self, turn: Turn, step: Step, text: str) -> None:
+        """A text that passed the rules: checks, then saved, then the step's action and next."""
+        for spec in step.checks:
+            if not CHECKS[spec.name](text, spec.params):
+                turn.journal(turn.party, "in", text)
+                with self.catalogs.use(turn.profile.locale):
+                    message = gettext(spec.error)
+                turn.send(turn.party, message)
+                return
+        if step.save != "signature_name":  # the signature is journaled by its action
+            turn.journal(turn.party, "in", text)
+        if step.save:
+            turn.answers[step.save] = text.strip()
+        target = turn.follow(step, None)
+        if step.action:
+            target = self.actions.run(step.action, turn) or target
+        turn.enter(target)
+
+    def match_choice(self, turn: Turn, step: Step, text: str) -> int | None:
+        """A choice by its number, or its label in the person's language or the source's."""
+        answer = text.strip().rstrip(".").strip()
+        if answer.isdigit():
+            return int(answer)
+        wanted = fold(answer)
+        with self.catalogs.use(turn.profile.locale):
+            for i, option in enumerate(step.choices, 1):
+                if wanted in (fold(option.label), fold(gettext(option.label))):
+                    return i
+        return None
+
+    # -- scheduled jobs -------------------------------------------------------------------
+
+    def run_digests(self, when: datetime) -> list[Outbound]:
+        """At a digest time: every signed mentor inside their opening hours gets a digest."""
+        from bot.engine import digest
+
+        out: list[Outbound] = []
+        for mentor in self.directory.mentors():
+            if not self.calendar.is_open(when, self.absences(mentor)):
+                continue
+            with self.locks.hold(mentor.id):
+                data = self.store.load_person(mentor.id)
+                if data is None or not signed(data, self.charter_version):
+                    continue
+                turn = Turn(self, Party(data, mentor), f"digest:{when.isoformat()}", when)
+                with turn.stack:
+                    if data.has_applied(turn.source):
+                        continue
+                    count = digest.deliver(turn, turn.party, empty_notice=False)
+                    if count:
+                        self.commit(turn)
+                        log.info("digest mentor=%s questions=%d", mentor.id, count)
+                out.extend(turn.out)
+        return out
+
+    def purge(self, when: datetime) -> int:
+        """Retention: journal lines older than `retention.days` are removed."""
+        limit = when - timedelta(days=self.config.retention.days)
+        removed = 0
+        for pid in list(self.store.person_ids()):
+            with self.locks.hold(pid):
+                entries = self.store.read_journal(pid)
+                kept = [e for e in entries if datetime.fromisoformat(e.at) >= limit]
+                if len(kept) != len(entries):
+                    self.store.rewrite_journal(pid, kept)
+                    removed += len(entries) - len(kept)
+        if removed:
+            log.info("retention purge removed=%d", removed)
+        return removed
+
+    def state_of(self, pid: str) -> dict[str, Any]:
+        data = self.store.load_person(pid)
+        return dict(data.state) if data else {}

@@ -1,0 +1,87 @@
+"""The mentor's digest: the pending questions of their mentees, at opening times only.
+
+A question appears in every digest until it is answered; from its second appearance on it is
+marked as waiting since it was first shown.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.engine.turn import Party, Turn
+
+PENDING = ("sent", "read")
+
+
+def pending(turn: Turn, mentor: Party) -> list[tuple[Party, dict[str, Any]]]:
+    out: list[tuple[Party, dict[str, Any]]] = []
+    for profile in turn.engine.directory.mentees_of(mentor.profile.id):
+        mentee = turn.other(profile.id)
+        if mentee is None:
+            continue
+        for question in mentee.data.questions:
+            if question.get("status") in PENDING:
+                out.append((mentee, question))
+    out.sort(key=lambda item: item[1]["submitted_at"])
+    return out
+
+
+def flags(turn: Turn, mentor: Party) -> int:
+    """Distress flags not yet shown to the mentor go first (article 6), without any text."""
+    shown = 0
+    for profile in turn.engine.directory.mentees_of(mentor.profile.id):
+        mentee = turn.other(profile.id)
+        if mentee is None:
+            continue
+        for flag in mentee.data.meta.get("flags", []):
+            if flag.get("reported"):
+                continue
+            flag["reported"] = True
+            shown += 1
+            turn.say("digest_flag", party=mentor, kind=turn.text(f"flag_{flag['level']}", party=mentor),
+                     mentee=mentee.profile.name or mentee.profile.id,
+                     date=turn.when(datetime.fromisoformat(flag["at"]), party=mentor))
+    return shown
+
+
+def deliver(turn: Turn, mentor: Party, *, empty_notice: bool) -> int:
+    """Send the digest to `mentor`: flags, a header, then one message per question.
+
+    Returns how many messages were sent."""
+    shown = flags(turn, mentor)
+    items = pending(turn, mentor)
+    if not items:
+        if empty_notice and not shown:
+            turn.say("digest_none", party=mentor)
+        return shown
+    names = sorted({m.profile.name or m.profile.id for m, _ in items})
+    turn.say("digest_header", party=mentor, count=len(items), mentees=", ".join(names),
+             date=turn.when(turn.now, party=mentor))
+    for mentee, question in items:
+        text = turn.text(
+            "digest_question", party=mentor, qid=question["id"],
+            mentee=mentee.profile.name or mentee.profile.id,
+            date=turn.when(datetime.fromisoformat(question["submitted_at"]), party=mentor),
+            context=question.get("context", ""), analysis=question.get("analysis", ""),
+            ask=question.get("ask", ""))
+        first_shown = question.get("read_at")
+        if first_shown:
+            since = turn.when(datetime.fromisoformat(first_shown), party=mentor, short=True)
+            text += "\n\n" + turn.text("digest_waiting", party=mentor, since=since)
+        else:
+            question["status"] = "read"
+            question["read_at"] = turn.now.isoformat()
+        turn.send(mentor, text, kind="digest", qid=question["id"])
+    return shown + len(items)
+
+
+def on_demand(turn: Turn) -> None:
+    """`/digest`: the pending questions now, inside the mentor's opening hours only."""
+    engine = turn.engine
+    absences = engine.absences(turn.profile)
+    if not engine.calendar.is_open(turn.now, absences):
+        opening = engine.calendar.next_opening(turn.now, absences)
+        turn.say("digest_closed", when=turn.when(opening))
+        return
+    deliver(turn, turn.party, empty_notice=True)

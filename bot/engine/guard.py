@@ -1,0 +1,211 @@
+"""The charter's policies applied inside a turn: safety first, then confidentiality of text.
+
+The policies themselves (`bot.policies.*`) are pure; this module turns their verdicts into
+what the person is told, what is flagged for the mentor and what is (not) stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.config import Config
+from bot.flows.model import Step
+from bot.i18n import gettext
+from bot.policies.textnorm import fold
+
+if TYPE_CHECKING:
+    from bot.engine.turn import Turn
+    from bot.policies.identifying import IdentifyingDetector, Span
+    from bot.policies.safety import SafetyPolicy
+
+log = logging.getLogger("mentorbot.guard")
+
+SAFETY_CHOICES = ("safety_choice_continue", "safety_choice_numbers")
+ID_CHOICES = ("identifying_choice_mask", "identifying_choice_rephrase",
+              "identifying_choice_not_identifying")
+
+
+@dataclass
+class _Flagged:
+    """A text held in memory only, while its author decides: never written to disk."""
+
+    flow: str
+    step: str
+    text: str
+    spans: list[Span]
+
+
+class Guard:
+    """Safety and confidentiality, built lazily (the language model loads on first need)."""
+
+    def __init__(self, config: Config, *, safety: bool = True, identifying: bool = True) -> None:
+        self.config = config
+        self._safety_on = safety
+        self._identifying_on = identifying
+        self._safety: SafetyPolicy | None = None
+        self._detector: IdentifyingDetector | None = None
+        self._lock = threading.Lock()
+        self._flagged: dict[str, _Flagged] = {}
+
+    @classmethod
+    def from_config(cls, config: Config) -> Guard:
+        return cls(config)
+
+    # -- lazily built policies --------------------------------------------------------------
+
+    @property
+    def safety(self) -> SafetyPolicy | None:
+        if self._safety is None and self._safety_on:
+            from bot.policies.safety import load_safety_policy
+
+            with self._lock:
+                if self._safety is None:
+                    self._safety = load_safety_policy(self.config.paths.flows / "policies" / "safety.yaml")
+        return self._safety
+
+    @property
+    def detector(self) -> IdentifyingDetector | None:
+        if self._detector is None and self._identifying_on:
+            from bot.policies.identifying import IdentifyingDetector, IdentifyingSettings, SpanKind
+
+            conf = self.config.confidentiality
+            disabled = frozenset(SpanKind(k) for k in conf.disabled)
+            settings = IdentifyingSettings(
+                deny_list=tuple(conf.deny_list), disabled=disabled,
+                extra_stop_words=tuple(conf.stop_words),
+                lexicon_path=self.config.paths.flows / "policies" / "identifying.yaml",
+                use_model=conf.use_model)
+            with self._lock:
+                if self._detector is None:
+                    self._detector = IdentifyingDetector(settings)
+        return self._detector
+
+    # -- article 6 ------------------------------------------------------------------------
+
+    def safety_first(self, turn: Turn, text: str) -> bool:
+        """Check every text before anything else. True when the turn is fully answered."""
+        if turn.state.get("pending") == "safety" and self._safety_answer(turn, text):
+            return True
+        policy = self.safety
+        if policy is None:
+            return False
+        from bot.policies.safety import SafetyLevel
+
+        verdict = policy.assess(text)
+        if verdict.level is SafetyLevel.NONE:
+            return False
+        log.info("safety person=%s level=%s rules=%s", turn.profile.id, verdict.level.name,
+                 ",".join(verdict.rules))
+        if verdict.level is SafetyLevel.OUT_OF_SCOPE:
+            turn.say("safety_out_of_scope")
+            return False
+        level = verdict.level.name.lower()
+        turn.person.meta.setdefault("flags", []).append(
+            {"at": turn.now.isoformat(), "level": level, "reported": False})
+        turn.journal(turn.party, "in", "", kind=f"safety_{level}")
+        if verdict.level is SafetyLevel.CHECK_IN:
+            turn.say("safety_check_in", entry="safety")
+            return False
+        turn.say("safety_urgent" if verdict.level is SafetyLevel.URGENT else "safety_distress",
+                 entry="safety")
+        turn.state["pending"] = "safety"
+        turn.say("safety_continue", choices=tuple(turn.engine.flows.texts[k] for k in SAFETY_CHOICES))
+        return True
+
+    def _safety_answer(self, turn: Turn, text: str) -> bool:
+        picked = self._pick(turn, text, SAFETY_CHOICES)
+        if picked == "safety_choice_continue":
+            turn.journal(turn.party, "in", turn.text("safety_choice_continue"))
+            turn.state.pop("pending", None)
+            turn.say("safety_resumed")
+            step = turn.current()
+            if step is not None:
+                turn.prompt(step)
+            return True
+        if picked == "safety_choice_numbers":
+            turn.say("help", commands=turn.text(f"commands_{turn.profile.role}"))
+            turn.say("safety_continue", choices=tuple(turn.engine.flows.texts[k] for k in SAFETY_CHOICES))
+            return True
+        return False  # anything else is assessed again; the question stays until answered
+
+    def _pick(self, turn: Turn, text: str, keys: tuple[str, ...]) -> str | None:
+        answer = fold(text.strip().rstrip("."))
+        texts = turn.engine.flows.texts
+        for i, key in enumerate(keys, 1):
+            with turn.engine.catalogs.use(turn.profile.locale):
+                names = {fold(texts[key]), fold(gettext(texts[key])), str(i)}
+            if answer in names:
+                return key
+        return None
+
+    # -- article 2 ------------------------------------------------------------------------
+
+    def confidentiality(self, turn: Turn, step: Step, text: str) -> bool:
+        """Identifying data in a text: hold it in memory, ask the person. True when held."""
+        detector = self.detector
+        if detector is None:
+            return False
+        spans = detector.detect(text)
+        if not spans:
+            return False
+        self._hold(turn, step, text, spans)
+        return True
+
+    def _hold(self, turn: Turn, step: Step, text: str, spans: list[Span]) -> None:
+        self._flagged[turn.profile.id] = _Flagged(step.flow, step.id, text, spans)
+        turn.state["pending"] = "identifying"
+        turn.journal(turn.party, "in", "", kind="refused_identifying")
+        found = "; ".join(f"« {s.text} » ({turn.text('kind_' + s.kind.value)})" for s in spans)
+        keys = ID_CHOICES if all(not s.kind.structured for s in spans) else ID_CHOICES[:2]
+        log.info("identifying person=%s kinds=%s", turn.profile.id,
+                 ",".join(sorted({s.kind.value for s in spans})))
+        turn.say("identifying_found", found=found,
+                 choices=tuple(turn.engine.flows.texts[k] for k in keys))
+
+    def pending(self, turn: Turn, text: str) -> bool:
+        """The answer to a held text's question. True when the turn is fully answered."""
+        if turn.state.get("pending") != "identifying":
+            return False
+        held = self._flagged.get(turn.profile.id)
+        step = turn.current()
+        if held is None or step is None or (held.flow, held.step) != (step.flow, step.id):
+            self._flagged.pop(turn.profile.id, None)
+            turn.state.pop("pending", None)
+            turn.say("identifying_lost")
+            return False  # the new text is handled as the step's answer
+        picked = self._pick(turn, text, ID_CHOICES)
+        if picked == "identifying_choice_not_identifying" and any(s.kind.structured for s in held.spans):
+            picked = None
+        if picked is None:
+            # A new text instead of a choice: it replaces the held one.
+            self._flagged.pop(turn.profile.id, None)
+            turn.state.pop("pending", None)
+            return False
+        self._flagged.pop(turn.profile.id, None)
+        turn.state.pop("pending", None)
+        turn.journal(turn.party, "in", turn.text(picked))
+        if picked == "identifying_choice_rephrase":
+            turn.say("identifying_rephrase")
+            return True
+        if picked == "identifying_choice_mask":
+            accepted = self.mask(turn, held.text, held.spans)
+            turn.say("identifying_masked", text=accepted)
+        else:
+            assert self.detector is not None
+            rest = self.detector.detect(held.text, ignore={s.text for s in held.spans})
+            accepted = self.mask(turn, held.text, rest) if rest else held.text
+        turn.engine.accept_text(turn, step, accepted)
+        return True
+
+    def mask(self, turn: Turn, text: str, spans: list[Span]) -> str:
+        from bot.policies.identifying import SpanKind, mask
+
+        labels: dict[SpanKind, str] = {}
+        for kind in SpanKind:
+            labels[kind] = turn.text(f"placeholder_{kind.value}")
+        return mask(text, spans, labels)
+
+

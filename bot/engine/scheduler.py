@@ -1,0 +1,67 @@
+"""Clock-driven jobs: digests at opening times, the daily retention purge.
+
+The scheduler only computes which jobs are due up to an instant and runs them in time order;
+who moves the clock (a real sleep, a virtual clock in `simulate`) is the caller's business.
+The last run of each job is stored, so a restart neither repeats nor forgets a digest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, time, timedelta
+
+from bot.engine.core import Engine
+from bot.messages import Outbound
+
+PURGE_AT = time(3, 0)
+
+
+class Scheduler:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        now = engine.clock.now()
+        missing = [job for job in ("digest", "purge") if job not in engine.shared.scheduler]
+        if missing:
+            def anchor(shared: object) -> None:
+                for job in missing:
+                    engine.shared.scheduler[job] = now.isoformat()
+            engine.update_shared(anchor)
+
+    def _last(self, job: str) -> datetime:
+        return datetime.fromisoformat(self.engine.shared.scheduler[job])
+
+    def due(self, until: datetime) -> list[tuple[datetime, str]]:
+        """Jobs due in (last run, until], in time order."""
+        engine = self.engine
+        jobs = [(when, "digest") for when in engine.calendar.digest_instants(
+            self._last("digest"), until, engine.config.digest.times)]
+        day = self._last("purge").astimezone(engine.calendar.tz).date()
+        while True:
+            when = datetime.combine(day, PURGE_AT, tzinfo=engine.calendar.tz)
+            if when > until:
+                break
+            if when > self._last("purge"):
+                jobs.append((when, "purge"))
+            day += timedelta(days=1)
+        return sorted(jobs)
+
+    def next_due(self, after: datetime, horizon: timedelta = timedelta(days=8)) -> datetime | None:
+        jobs = self.due(after + horizon)
+        return jobs[0][0] if jobs else None
+
+    def run_due(self, until: datetime,
+                move_clock: Callable[[datetime], None] | None = None) -> Iterator[tuple[datetime, list[Outbound]]]:
+        """Run every job due up to `until`, in order, yielding what each sends."""
+        for when, job in self.due(until):
+            if move_clock is not None:
+                move_clock(when)
+            out: list[Outbound] = []
+            if job == "digest":
+                out = self.engine.run_digests(when)
+            else:
+                self.engine.purge(when)
+
+            def record(shared: object, job: str = job, when: datetime = when) -> None:
+                self.engine.shared.scheduler[job] = when.isoformat()
+            self.engine.update_shared(record)
+            yield when, out

@@ -1,0 +1,64 @@
+"""The keys of the texts the code says (their wording is in `flows/system.yaml`), and rendering.
+
+Python refers to a text by its key; the French text is the gettext message id; the person's
+catalog translates it; the placeholders are filled last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.flows.vocabulary import placeholders
+from bot.i18n import gettext
+
+KINDS = ("email", "phone", "iban", "company_id", "nir", "url", "address", "person",
+         "organisation", "denied")
+
+REQUIRED_TEXTS = frozenset({
+    "date_pattern", "date_short_pattern",
+    "unknown_sender", "charter_first", "charter_changed", "state_reset",
+    "empty_message", "emoji_only", "too_long", "not_a_choice", "unknown_command",
+    "command_not_allowed", "command_needs_charter", "console_only",
+    "help", "commands_mentee", "commands_mentor",
+    "question_sent_open", "question_sent_closed", "question_discarded",
+    "journal_empty", "journal_header", "journal_item",
+    "status_sent", "status_read", "status_answered", "status_closed", "charter_reread",
+    "digest_header", "digest_question", "digest_waiting", "digest_none", "digest_closed",
+    "digest_flag", "flag_urgent", "flag_distress", "flag_check_in",
+    "reply_usage", "reply_unknown", "reply_sent", "answer_received",
+    "attachment_refused", "attachment_image", "attachment_document", "attachment_audio",
+    "attachment_video", "attachment_sticker", "attachment_location", "attachment_contact",
+    "attachment_other",
+    "safety_urgent", "safety_distress", "safety_check_in", "safety_out_of_scope",
+    "safety_continue", "safety_choice_continue", "safety_choice_numbers", "safety_resumed",
+    "identifying_found", "identifying_choice_mask", "identifying_choice_rephrase",
+    "identifying_choice_not_identifying", "identifying_masked", "identifying_rephrase",
+    "identifying_lost",
+    *(f"kind_{k}" for k in KINDS), *(f"placeholder_{k}" for k in KINDS),
+    "console_welcome", "console_switched", "console_unknown_person", "console_waited",
+    "console_bad_duration",
+})
+
+
+class _Params(dict[str, str]):
+    """Unknown placeholders stay visible instead of failing: validation catches them earlier."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def fill(template: str, params: Mapping[str, Any]) -> str:
+    """Fill `{name}` placeholders (plain names only: no attribute or index access)."""
+    if not placeholders(template) and "{{" not in template:
+        return template
+    values = _Params({k: str(v) for k, v in params.items()})
+    try:
+        return template.format_map(values)
+    except (ValueError, IndexError, KeyError, AttributeError):
+        return template
+
+
+def render(source: str, params: Mapping[str, Any] | None = None) -> str:
+    """Translate a French source text into the current locale, then fill it."""
+    return fill(gettext(source), params or {})

@@ -1,0 +1,177 @@
+"""One turn: everything the engine does for one inbound message or one scheduled job.
+
+A `Turn` collects what to say (rendered in each recipient's language), the journal lines, and
+the other people it changed; the engine persists all of it before anything is sent.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.engine.people import Profile
+from bot.engine.texts import fill, render
+from bot.flows.model import Expect, Step, Target
+from bot.i18n import format_when, gettext
+from bot.messages import Outbound
+from bot.store.model import JournalEntry, PersonData
+
+if TYPE_CHECKING:
+    from bot.engine.core import Engine
+
+MAX_AUTO_STEPS = 50
+
+
+@dataclass
+class Party:
+    """A person taking part in a turn: their data and their profile."""
+
+    data: PersonData
+    profile: Profile
+
+
+@dataclass
+class Turn:
+    engine: Engine
+    party: Party
+    source: str  # the inbound message id or the job id: keys journal lines and outbox entries
+    now: datetime
+    stack: ExitStack = field(default_factory=ExitStack)
+    out: list[Outbound] = field(default_factory=list)
+    others: dict[str, Party] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # placeholders set by actions
+    _seq: int = 0
+
+    # -- people ---------------------------------------------------------------------------
+
+    @property
+    def person(self) -> PersonData:
+        return self.party.data
+
+    @property
+    def profile(self) -> Profile:
+        return self.party.profile
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return self.person.state
+
+    @property
+    def answers(self) -> dict[str, Any]:
+        answers: dict[str, Any] = self.state.setdefault("answers", {})
+        return answers
+
+    def other(self, pid: str) -> Party | None:
+        """Another person changed by this turn (loaded once; the caller holds their lock)."""
+        if pid == self.profile.id:
+            return self.party
+        if pid not in self.others:
+            profile = self.engine.directory.get(pid)
+            if profile is None:
+                return None
+            self.stack.enter_context(self.engine.locks.hold(pid))
+            data = self.engine.store.load_person(pid) or PersonData(id=pid)
+            self.others[pid] = Party(data=data, profile=profile)
+        return self.others[pid]
+
+    # -- saying things ----------------------------------------------------------------------
+
+    def _key(self) -> str:
+        self._seq += 1
+        return f"{self.source}#{self._seq}"
+
+    def journal(self, party: Party, direction: str, text: str, kind: str = "message",
+                qid: str | None = None) -> None:
+        party.data.journal_new.append(JournalEntry(
+            at=self.now.isoformat(), direction=direction, text=text, kind=kind, qid=qid,
+            key=self._key()))
+
+    def send(self, party: Party, text: str, choices: tuple[str, ...] = (), kind: str = "message",
+             qid: str | None = None) -> None:
+        """Queue a message already in the recipient's language and journal it."""
+        key = self._key()
+        self.out.append(Outbound(to=party.profile.id, text=text, choices=choices, key=key))
+        party.data.journal_new.append(JournalEntry(
+            at=self.now.isoformat(), direction="out", text=text, kind=kind, qid=qid, key=key))
+
+    def say(self, key: str, party: Party | None = None, choices: tuple[str, ...] = (),
+            entry: str = "message", about: str | None = None, **params: Any) -> None:
+        """Say the text `key` of `flows/system.yaml` to `party` (default: the sender)."""
+        target = party or self.party
+        with self.engine.catalogs.use(target.profile.locale):
+            text = render(self.engine.flows.texts[key], self.params(target, params))
+            labels = tuple(gettext(c) for c in choices)
+        self.send(target, text, labels, kind=entry, qid=about)
+
+    def text(self, key: str, party: Party | None = None, **params: Any) -> str:
+        """The text `key`, rendered for `party`, without sending it."""
+        target = party or self.party
+        with self.engine.catalogs.use(target.profile.locale):
+            return render(self.engine.flows.texts[key], self.params(target, params))
+
+    def when(self, moment: datetime, party: Party | None = None, short: bool = False) -> str:
+        target = party or self.party
+        key = "date_short_pattern" if short else "date_pattern"
+        with self.engine.catalogs.use(target.profile.locale):
+            return format_when(moment, self.engine.flows.texts[key], self.engine.config.timezone)
+
+    def params(self, party: Party, extra: dict[str, Any]) -> dict[str, Any]:
+        base: dict[str, Any] = {"name": party.profile.name}
+        base.update(party.data.state.get("answers", {}))
+        if party is self.party:
+            base.update(self.extra)
+        base.update(extra)
+        return base
+
+    # -- the flow -------------------------------------------------------------------------
+
+    def current(self) -> Step | None:
+        flow, step = self.state.get("flow"), self.state.get("step")
+        if not flow or not step:
+            return None
+        return self.engine.flows.step(Target(str(flow), str(step)))
+
+    def prompt(self, step: Step, extra: dict[str, Any] | None = None) -> None:
+        """Say a step's text with its choices, in the sender's language."""
+        if step.say is None:
+            return
+        with self.engine.catalogs.use(self.profile.locale):
+            text = fill(gettext(step.say), self.params(self.party, extra or {}))
+            labels = tuple(gettext(c.label) for c in step.choices)
+        self.send(self.party, text, labels)
+
+    def home(self) -> Target:
+        return self.engine.flows.homes[self.profile.role]
+
+    def enter(self, target: Target) -> None:
+        """Move to `target`, run what the steps on the way do, stop where input is awaited."""
+        for _ in range(MAX_AUTO_STEPS):
+            if target.is_home:
+                target = self.home()
+            step = self.engine.flows.step(target)
+            if step is None:  # cannot happen with a validated flow set
+                target = self.home()
+                continue
+            self.state["flow"], self.state["step"] = step.flow, step.id
+            redirect = None
+            if step.action and step.expect is not Expect.TEXT:
+                redirect = self.engine.actions.run(step.action, self)
+            if redirect is not None:
+                target = redirect
+                continue
+            self.prompt(step)
+            if step.expect is not Expect.NONE:
+                return
+            target = self.follow(step, None)
+
+    def follow(self, step: Step, index: int | None) -> Target:
+        """Fire the step's event on its flow's machine; the target it leads to."""
+        machine = self.engine.machines[step.flow]
+        state = machine.fire(step.id, step.trigger(index))
+        if state != "__exit__":
+            return Target(step.flow, state)
+        edge = step.choices[index - 1].next if index is not None else step.next
+        assert edge is not None
+        return edge

@@ -1,0 +1,20 @@
+"""Every source text of the flows, with where it is written (for catalog checks)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.i18n.extract import iter_texts
+
+
+def source_messages(flows_dir: Path) -> dict[str, str]:
+    """msgid -> `file:line` of its first occurrence."""
+    out: dict[str, str] = {}
+    for path in sorted(flows_dir.glob("*.yaml")):
+        try:
+            texts = list(iter_texts(path.read_text(encoding="utf-8")))
+        except Exception:  # a broken file is reported by the flow loader
+            continue
+        for line, text, _ in texts:
+            out.setdefault(text, f"{path.name}:{line}")
+    return out

@@ -1,0 +1,419 @@
+"""Load and validate every flow and text before the bot starts.
+
+Problems are collected, not raised one by one, so that `mentorbot flows validate` shows a
+trainer every mistake at once as `path:line:col: message`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from bot.errors import FlowError
+from bot.flows.model import CheckSpec, Choice, Expect, Flow, FlowSet, Step, Target
+from bot.flows.vocabulary import (
+    ACTIONS,
+    CHECKS,
+    NAME_RE,
+    PLACEHOLDERS,
+    POLICIES,
+    STEP_ID_RE,
+    placeholders,
+)
+from bot.flows.yamlsrc import Located, LocatedList, SourceError, Where, load_located
+
+FILE_KEYS = {"flow", "description", "start", "steps", "texts", "routes"}
+STEP_KEYS = {"say", "expect", "choices", "checks", "save", "action", "next", "policies", "article"}
+CHOICE_KEYS = {"label", "next", "action"}
+ROUTES = ("charter", "mentee", "mentor")
+MAX_FILES = 64
+
+
+def clean_text(text: str) -> str:
+    """The canonical form of a text (also the gettext msgid): no surrounding blank space."""
+    return text.strip()
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, where: Where, message: str) -> None:
+        self.items.append(f"{where}: {message}")
+
+
+def _key_where(node: Located, key: str) -> Where:
+    return node.key_where.get(key, node.where)
+
+
+def _parse_target(raw: Any, flow: str) -> Target | None:
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    raw = raw.strip()
+    if raw == "@home":
+        return Target(None, None)
+    if ":" in raw:
+        flow_name, _, step = raw.partition(":")
+        return Target(flow_name, step) if STEP_ID_RE.match(flow_name) and STEP_ID_RE.match(step) else None
+    return Target(flow, raw) if STEP_ID_RE.match(raw) else None
+
+
+def _check_text(text: Any, where: Where, problems: _Problems, what: str) -> str | None:
+    if not isinstance(text, str) or not text.strip():
+        problems.add(where, f"{what} must be a non-empty text")
+        return None
+    for name in placeholders(text):
+        if not NAME_RE.match(name):
+            problems.add(where, f"placeholder {{{name}}} must be a plain name like {{name}}")
+        elif name not in PLACEHOLDERS:
+            problems.add(where, f"unknown placeholder {{{name}}}")
+    return clean_text(text)
+
+
+class _Loader:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems = _Problems()
+        self.flows: dict[str, Flow] = {}
+        self.texts: dict[str, str] = {}
+        self.text_where: dict[str, Where] = {}
+        self.routes: dict[str, Target] = {}
+        self.route_where: dict[str, Where] = {}
+        self.targets: list[tuple[Target, Where]] = []
+
+    def files(self) -> list[Path]:
+        if not self.root.is_dir():
+            self.problems.add(Where(str(self.root), 1, 1), "flows directory not found")
+            return []
+        root = self.root.resolve()
+        out = []
+        for path in sorted(self.root.glob("*.yaml")):
+            if not path.resolve().is_relative_to(root):
+                self.problems.add(Where(self._show(path), 1, 1), "file points outside the flows directory")
+                continue
+            out.append(path)
+        if len(out) > MAX_FILES:
+            self.problems.add(Where(str(self.root), 1, 1), f"too many flow files (at most {MAX_FILES})")
+            return out[:MAX_FILES]
+        return out
+
+    def _show(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(Path.cwd()))
+        except ValueError:
+            return str(path)
+
+    def load_file(self, path: Path) -> None:
+        shown = self._show(path)
+        try:
+            doc = load_located(path, shown)
+        except SourceError as exc:
+            self.problems.items.append(str(exc))
+            return
+        if doc is None:
+            return
+        if not isinstance(doc, Located):
+            self.problems.add(Where(shown, 1, 1), "a flow file must be a mapping of keys")
+            return
+        for key in doc:
+            if key not in FILE_KEYS:
+                self.problems.add(_key_where(doc, key), f"unknown key {key!r} (expected one of {', '.join(sorted(FILE_KEYS))})")
+        if "texts" in doc:
+            self._texts(doc["texts"], _key_where(doc, "texts"))
+        if "routes" in doc:
+            self._routes(doc["routes"], _key_where(doc, "routes"))
+        if "flow" in doc or "steps" in doc:
+            self._flow(doc)
+
+    def _texts(self, node: Any, where: Where) -> None:
+        if not isinstance(node, Located):
+            self.problems.add(where, "texts must be a mapping of key: text")
+            return
+        for key, value in node.items():
+            kw = _key_where(node, key)
+            if not NAME_RE.match(key):
+                self.problems.add(kw, f"text key {key!r} must be lower_case_words")
+                continue
+            if key in self.texts:
+                self.problems.add(kw, f"duplicate text {key!r} (first at {self.text_where[key]})")
+                continue
+            text = _check_text(value, kw, self.problems, f"text {key!r}")
+            if text is not None:
+                self.texts[key] = text
+                self.text_where[key] = kw
+
+    def _routes(self, node: Any, where: Where) -> None:
+        if not isinstance(node, Located):
+            self.problems.add(where, "routes must be a mapping")
+            return
+        for key, value in node.items():
+            kw = _key_where(node, key)
+            if key not in ROUTES:
+                self.problems.add(kw, f"unknown route {key!r} (expected {', '.join(ROUTES)})")
+                continue
+            if key in self.routes:
+                self.problems.add(kw, f"route {key!r} defined twice")
+                continue
+            target = _parse_target(value, "")
+            if target is None or target.is_home:
+                self.problems.add(kw, f"route {key!r} must be 'flow:step'")
+                continue
+            self.routes[key] = target
+            self.route_where[key] = kw
+            self.targets.append((target, kw))
+
+    def _flow(self, doc: Located) -> None:
+        name = doc.get("flow")
+        if not isinstance(name, str) or not STEP_ID_RE.match(name):
+            self.problems.add(_key_where(doc, "flow"), "'flow' must be a lower_case name")
+            return
+        if name in self.flows:
+            self.problems.add(_key_where(doc, "flow"), f"duplicate flow {name!r}")
+            return
+        steps_node = doc.get("steps")
+        if not isinstance(steps_node, Located) or not steps_node:
+            self.problems.add(_key_where(doc, "steps"), "'steps' must be a non-empty mapping")
+            return
+        steps: dict[str, Step] = {}
+        for step_id, raw in steps_node.items():
+            step = self._step(name, step_id, raw, _key_where(steps_node, step_id))
+            if step is not None:
+                steps[step_id] = step
+        start = doc.get("start")
+        if not isinstance(start, str) or start not in steps_node:
+            self.problems.add(_key_where(doc, "start"), f"'start' must name a step of flow {name!r}")
+            start = next(iter(steps_node))
+        description = doc.get("description", "")
+        self.flows[name] = Flow(name=name, start=start, steps=steps, where=doc.where,
+                                description=str(description or ""))
+
+    def _step(self, flow: str, step_id: str, raw: Any, where: Where) -> Step | None:
+        p = self.problems
+        if not STEP_ID_RE.match(step_id):
+            p.add(where, f"step id {step_id!r} must be lower_case_words")
+            return None
+        if not isinstance(raw, Located):
+            p.add(where, f"step {step_id!r} must be a mapping")
+            return None
+        for key in raw:
+            if key not in STEP_KEYS:
+                p.add(_key_where(raw, key), f"unknown key {key!r} in step {step_id!r} (expected one of {', '.join(sorted(STEP_KEYS))})")
+        say = None
+        if "say" in raw:
+            say = _check_text(raw["say"], _key_where(raw, "say"), p, "'say'")
+        choices = self._choices(flow, step_id, raw)
+        expect_raw = raw.get("expect")
+        if expect_raw is None:
+            expect = Expect.CHOICE if choices else Expect.NONE
+        else:
+            try:
+                expect = Expect(str(expect_raw))
+            except ValueError:
+                p.add(_key_where(raw, "expect"), "'expect' must be text, choice or none")
+                expect = Expect.NONE
+        if expect is Expect.CHOICE and not choices:
+            p.add(where, f"step {step_id!r} expects a choice but offers no 'choices'")
+        if expect is not Expect.CHOICE and "choices" in raw:
+            p.add(_key_where(raw, "choices"), "'choices' only make sense with expect: choice")
+        if say is None and expect is not Expect.TEXT and "action" not in raw:
+            p.add(where, f"step {step_id!r} has no text to say ('say' is missing)")
+        if expect is Expect.TEXT and say is None:
+            p.add(where, f"step {step_id!r} asks for text but says nothing ('say' is missing)")
+        nxt = None
+        if "next" in raw:
+            nxt = _parse_target(raw["next"], flow)
+            if nxt is None:
+                p.add(_key_where(raw, "next"), "'next' must be a step, 'flow:step' or '@home'")
+            else:
+                self.targets.append((nxt, _key_where(raw, "next")))
+        elif expect is not Expect.CHOICE:
+            p.add(where, f"step {step_id!r} needs 'next' (where to go after it)")
+        action = self._action(raw.get("action"), _key_where(raw, "action")) if "action" in raw else None
+        checks = self._checks(raw.get("checks"), _key_where(raw, "checks")) if "checks" in raw else ()
+        if checks and expect is not Expect.TEXT:
+            p.add(_key_where(raw, "checks"), "'checks' only apply to expect: text")
+        save = raw.get("save")
+        if save is not None and (not isinstance(save, str) or not NAME_RE.match(save)):
+            p.add(_key_where(raw, "save"), "'save' must be a lower_case name")
+            save = None
+        policies_raw = raw.get("policies", [])
+        policies: list[str] = []
+        if not isinstance(policies_raw, list):
+            p.add(_key_where(raw, "policies"), "'policies' must be a list")
+        else:
+            for item in policies_raw:
+                if item not in POLICIES:
+                    p.add(_key_where(raw, "policies"), f"unknown policy {item!r} (expected {', '.join(POLICIES)})")
+                else:
+                    policies.append(str(item))
+        article = raw.get("article", False)
+        if not isinstance(article, bool):
+            p.add(_key_where(raw, "article"), "'article' must be true or false")
+            article = False
+        return Step(id=step_id, flow=flow, where=where, say=say, expect=expect, choices=choices,
+                    checks=checks, save=save, action=action, next=nxt, policies=tuple(policies),
+                    article=article)
+
+    def _choices(self, flow: str, step_id: str, raw: Located) -> tuple[Choice, ...]:
+        node = raw.get("choices")
+        if node is None:
+            return ()
+        where = _key_where(raw, "choices")
+        if not isinstance(node, LocatedList) or not node:
+            self.problems.add(where, "'choices' must be a non-empty list")
+            return ()
+        out: list[Choice] = []
+        seen: set[str] = set()
+        for item, iw in zip(node, node.item_where, strict=True):
+            if not isinstance(item, Located):
+                self.problems.add(iw, "a choice must be a mapping with 'label' and 'next'")
+                continue
+            for key in item:
+                if key not in CHOICE_KEYS:
+                    self.problems.add(_key_where(item, key), f"unknown key {key!r} in a choice (expected label, next, action)")
+            label = _check_text(item.get("label"), _key_where(item, "label"), self.problems, "'label'")
+            target = _parse_target(item.get("next"), flow)
+            if target is None:
+                self.problems.add(_key_where(item, "next"), "a choice needs 'next': a step, 'flow:step' or '@home'")
+            else:
+                self.targets.append((target, _key_where(item, "next")))
+            action = self._action(item.get("action"), _key_where(item, "action")) if "action" in item else None
+            if label is not None:
+                folded = label.casefold()
+                if folded in seen:
+                    self.problems.add(iw, f"duplicate choice {label!r} in step {step_id!r}")
+                seen.add(folded)
+                if label.strip().isdigit():
+                    self.problems.add(iw, "a choice label cannot be a number (numbers pick choices)")
+            if label is not None and target is not None:
+                out.append(Choice(label=label, next=target, action=action))
+        return tuple(out)
+
+    def _action(self, name: Any, where: Where) -> str | None:
+        if not isinstance(name, str) or name not in ACTIONS:
+            hint = ""
+            if isinstance(name, str) and ("." in name or ":" in name):
+                hint = " (flows cannot name Python code)"
+            self.problems.add(where, f"unknown action {name!r}{hint}; known: {', '.join(sorted(ACTIONS))}")
+            return None
+        return name
+
+    def _checks(self, node: Any, where: Where) -> tuple[CheckSpec, ...]:
+        if not isinstance(node, LocatedList):
+            self.problems.add(where, "'checks' must be a list")
+            return ()
+        out: list[CheckSpec] = []
+        for item, iw in zip(node, node.item_where, strict=True):
+            if not isinstance(item, Located) or "check" not in item:
+                self.problems.add(iw, "a check must be a mapping with 'check' and 'error'")
+                continue
+            name = item["check"]
+            if not isinstance(name, str) or name not in CHECKS:
+                hint = " (flows cannot name Python code)" if isinstance(name, str) and "." in name else ""
+                self.problems.add(_key_where(item, "check"), f"unknown check {name!r}{hint}; known: {', '.join(sorted(CHECKS))}")
+                continue
+            error = _check_text(item.get("error"), _key_where(item, "error"), self.problems, "'error'")
+            schema = CHECKS[name]
+            params: dict[str, Any] = {}
+            for key, value in item.items():
+                if key in ("check", "error"):
+                    continue
+                if key not in schema:
+                    self.problems.add(_key_where(item, key), f"unknown parameter {key!r} for check {name!r}")
+                    continue
+                expected = schema[key]
+                if not isinstance(value, expected) or isinstance(value, bool):
+                    self.problems.add(_key_where(item, key), f"parameter {key!r} of check {name!r} must be a {expected.__name__}")
+                    continue
+                if expected is list and not all(isinstance(v, str) and v.strip() for v in value):
+                    self.problems.add(_key_where(item, key), f"parameter {key!r} must be a list of texts")
+                    continue
+                params[key] = list(value) if isinstance(value, list) else value
+            if error is not None:
+                out.append(CheckSpec(name=name, error=error, params=params))
+        return tuple(out)
+
+    def finish(self, required_texts: Iterable[str]) -> FlowSet:
+        p = self.problems
+        for key in ROUTES:
+            if key not in self.routes:
+                p.add(Where(str(self.root), 1, 1), f"missing route {key!r} (in a 'routes:' mapping)")
+        for target, where in self.targets:
+            if target.is_home:
+                continue
+            flow = self.flows.get(target.flow or "")
+            if flow is None:
+                p.add(where, f"unknown flow {target.flow!r}")
+            elif target.step not in flow.steps:
+                p.add(where, f"unknown step {target.step!r} in flow {target.flow!r}")
+        for key in sorted(set(required_texts) - set(self.texts)):
+            p.add(Where(str(self.root), 1, 1), f"missing text {key!r} (needed by the bot; add it under 'texts:')")
+        self._reachability()
+        self._auto_loops()
+        if p.items:
+            raise FlowError(p.items)
+        return FlowSet(flows=self.flows, texts=self.texts,
+                       homes={"mentee": self.routes["mentee"], "mentor": self.routes["mentor"]},
+                       entry={"charter": self.routes["charter"]})
+
+    def _edges(self, step: Step) -> list[Target]:
+        out = [c.next for c in step.choices]
+        if step.next is not None:
+            out.append(step.next)
+        return out
+
+    def _reachability(self) -> None:
+        roots = [t for t in self.routes.values()] + [
+            Target(f.name, f.start) for f in self.flows.values()
+        ]
+        seen: set[tuple[str, str]] = set()
+        stack = [(t.flow or "", t.step or "") for t in roots if not t.is_home]
+        homes = [(t.flow or "", t.step or "") for t in self.routes.values()]
+        stack += homes
+        while stack:
+            key = stack.pop()
+            if key in seen:
+                continue
+            seen.add(key)
+            flow = self.flows.get(key[0])
+            step = flow.steps.get(key[1]) if flow else None
+            if step is None:
+                continue
+            for target in self._edges(step):
+                if not target.is_home:
+                    stack.append((target.flow or "", target.step or ""))
+        for flow in self.flows.values():
+            for step in flow.steps.values():
+                if (flow.name, step.id) not in seen:
+                    self.problems.add(step.where, f"step {step.id!r} is unreachable (no step leads to it)")
+
+    def _auto_loops(self) -> None:
+        """Steps that expect nothing move on by themselves: a cycle of them would never stop."""
+        reported: set[frozenset[tuple[str, str]]] = set()
+        for flow in self.flows.values():
+            for step in flow.steps.values():
+                path: list[tuple[str, str]] = []
+                current: Step | None = step
+                while current is not None and current.expect is Expect.NONE and current.next:
+                    key = (current.flow, current.id)
+                    if key in path:
+                        cycle = path[path.index(key):]
+                        if frozenset(cycle) not in reported:
+                            reported.add(frozenset(cycle))
+                            names = " -> ".join(f"{f}:{s}" for f, s in [*cycle, key])
+                            self.problems.add(current.where, f"steps {names} loop without waiting for the person")
+                        break
+                    path.append(key)
+                    if current.next.is_home:
+                        break
+                    nflow = self.flows.get(current.next.flow or "")
+                    current = nflow.steps.get(current.next.step or "") if nflow else None
+
+
+def load_flows(root: Path, required_texts: Iterable[str] = ()) -> FlowSet:
+    """Load every `*.yaml` of `root`; raise `FlowError` listing every problem."""
+    loader = _Loader(Path(root))
+    for path in loader.files():
+        loader.load_file(path)
+    return loader.finish(required_texts)

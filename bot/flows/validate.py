@@ -1,0 +1,67 @@
+"""`mentorbot flows validate`: the flows, then the catalogs that translate them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from bot.config import Config
+from bot.engine.texts import REQUIRED_TEXTS
+from bot.errors import FlowError
+from bot.flows.extract_all import source_messages
+from bot.flows.loader import load_flows
+from bot.flows.vocabulary import placeholders
+
+
+def check_catalogs(flows_dir: Path, locales_dir: Path) -> list[str]:
+    """Missing, fuzzy or placeholder-inconsistent translations, as `path:line:col: message`."""
+    problems: list[str] = []
+    sources = source_messages(flows_dir)
+    for po_path in sorted(locales_dir.glob("*/LC_MESSAGES/messages.po")):
+        lang = po_path.parent.parent.name
+        if lang == "fr":
+            continue
+        try:
+            with po_path.open("rb") as handle:
+                catalog = read_po(handle, locale=lang, abort_invalid=True)
+        except Exception as exc:  # babel raises PoFileError or ValueError with a line
+            problems.append(f"{po_path}:1:1: unreadable catalog: {exc}")
+            continue
+        for msgid, where in sources.items():
+            message = catalog.get(msgid)
+            line = message.lineno if message is not None and message.lineno else 1
+            if message is None or not message.string:
+                problems.append(f"{po_path}:{line}:1: missing {lang} translation for {where} ({_short(msgid)})")
+                continue
+            if message.fuzzy:
+                problems.append(f"{po_path}:{line}:1: fuzzy {lang} translation for {where} ({_short(msgid)})")
+            translated = message.string if isinstance(message.string, str) else message.string[0]
+            if sorted(placeholders(msgid)) != sorted(placeholders(translated)):
+                problems.append(
+                    f"{po_path}:{line}:1: placeholders differ from the source for {where}: "
+                    f"{sorted(set(placeholders(msgid)))} vs {sorted(set(placeholders(translated)))}")
+    return problems
+
+
+def _short(text: str) -> str:
+    first = text.splitlines()[0]
+    return repr(first if len(first) <= 50 else first[:49] + "…")
+
+
+def validate_all(config: Config) -> str:
+    """Raise `FlowError` with every problem; otherwise a one-line summary."""
+    problems: list[str] = []
+    flowset = None
+    try:
+        flowset = load_flows(config.paths.flows, REQUIRED_TEXTS)
+    except FlowError as exc:
+        problems.extend(exc.problems)
+    problems.extend(check_catalogs(config.paths.flows, config.paths.locales))
+    if problems:
+        raise FlowError(problems)
+    assert flowset is not None
+    steps = sum(len(f.steps) for f in flowset.flows.values())
+    langs = sorted(p.parent.parent.name for p in config.paths.locales.glob("*/LC_MESSAGES/messages.po"))
+    return (f"ok: {len(flowset.flows)} flows, {steps} steps, {len(flowset.texts)} texts; "
+            f"catalogs: {', '.join(langs) or 'none'}")

@@ -1,0 +1,51 @@
+"""What a flow may name: the allowlisted actions and checks, and the placeholders of texts.
+
+A YAML flow never names Python code. It names an entry of these tables; the engine maps each
+name to its implementation (`bot.engine.actions`, `bot.engine.checks`), and a test keeps the
+two in step.
+"""
+
+from __future__ import annotations
+
+import re
+
+# action name -> what it does (shown by `flows validate` when a name is unknown)
+ACTIONS: dict[str, str] = {
+    "sign_charter": "records the signature (name typed in the step, date, channel, charter version)",
+    "new_question": "starts an empty question draft",
+    "submit_question": "sends the drafted question to the mentor and acknowledges it",
+    "discard_question": "throws the draft away",
+    "show_charter": "shows every article of the charter again",
+    "show_journal": "lists the person's questions with their dates and status",
+    "show_help": "shows the help resources and the limits of the service",
+    "show_digest": "shows a mentor the pending questions (inside opening hours)",
+}
+
+# check name -> {parameter: type}
+CHECKS: dict[str, dict[str, type]] = {
+    "not_empty": {},
+    "min_words": {"min": int},
+    "max_length": {"max": int},
+    "mentions_attempt": {"markers": list},
+    "not_delegating": {"markers": list, "options": list},
+    "full_name": {},
+}
+
+POLICIES = ("confidentiality",)
+
+# Every `{placeholder}` a text may use. Texts are formatted with plain names only.
+PLACEHOLDERS = frozenset({
+    "name", "mentor", "mentee", "date", "when", "qid", "context", "analysis", "ask", "count",
+    "limit", "command", "commands", "kind", "found", "status", "text", "articles", "version",
+    "since", "flags", "items", "mentees", "resources", "id", "label", "who", "code", "link",
+})
+
+PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
+NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
+STEP_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def placeholders(text: str) -> list[str]:
+    """The `{names}` used by a text (doubled braces `{{` are literal)."""
+    stripped = text.replace("{{", "").replace("}}", "")
+    return PLACEHOLDER_RE.findall(stripped)

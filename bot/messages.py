@@ -1,0 +1,65 @@
+"""Transport-neutral messages: what the engine receives and what it emits.
+
+Transports translate their platform's payloads into `Inbound` and render `Outbound`;
+the engine never sees a platform type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class AttachmentKind(StrEnum):
+    """Kinds of non-text content. The content itself is never fetched nor stored."""
+
+    IMAGE = "image"
+    DOCUMENT = "document"
+    AUDIO = "audio"
+    VIDEO = "video"
+    STICKER = "sticker"
+    LOCATION = "location"
+    CONTACT = "contact"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One message from a person.
+
+    `sender` is a person id `channel:native-id`. Exactly one of `text` and `attachment`
+    is set. `message_id` is the platform's id, unique per channel, used to recognise
+    redeliveries. `choice` is set when the person pressed a button: the 1-based index
+    of the choice offered in the last prompt.
+    """
+
+    sender: str
+    message_id: str
+    at: datetime
+    text: str | None = None
+    attachment: AttachmentKind | None = None
+    choice: int | None = None
+
+    @property
+    def channel(self) -> str:
+        return self.sender.split(":", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """One message to a person, already in their language.
+
+    `choices` are the labels offered, in order; a person answers by label or number.
+    `key` identifies the outbound durably (for the outbox and delivery statuses).
+    """
+
+    to: str
+    text: str
+    choices: tuple[str, ...] = ()
+    key: str = ""
+    meta: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def channel(self) -> str:
+        return self.to.split(":", 1)[0]

@@ -1,0 +1,107 @@
+"""Crash-safe files: write a temp file, fsync it, rename it over, fsync the directory.
+
+A crash at any instant leaves either the old or the new file, never a torn one. Appends to a
+journal are fsynced; a torn last line (crash mid-append) is skipped when reading.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from tinydb.storages import Storage
+
+
+def fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` atomically and durably."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def durable_append(path: Path, lines: list[str]) -> None:
+    """Append JSON lines and fsync; creating the file makes its directory entry durable too."""
+    created = not path.exists()
+    with open(path, "ab") as handle:
+        if not created and handle.tell() > 0:
+            # Heal a torn last line left by a crash mid-append: start on a fresh line.
+            with open(path, "rb") as reader:
+                reader.seek(-1, os.SEEK_END)
+                if reader.read(1) != b"\n":
+                    handle.write(b"\n")
+        handle.write("".join(line + "\n" for line in lines).encode("utf-8"))
+        handle.flush()
+        os.fsync(handle.fileno())
+    if created:
+        fsync_dir(path.parent)
+
+
+def read_json_lines(path: Path) -> list[dict[str, Any]]:
+    """Every complete JSON line of the file; a torn or corrupt line is skipped."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    out: list[dict[str, Any]] = []
+    for line in raw.splitlines():
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            out.append(value)
+    return out
+
+
+class DurableStorage(Storage):  # type: ignore[misc]
+    """A TinyDB storage that keeps the document in memory and writes it only on `flush()`.
+
+    TinyDB writes on every table operation; buffering lets one logical change (state, questions,
+    outbox, applied ids) reach the disk as one atomic file replacement.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._data: dict[str, dict[str, Any]] | None = None
+        self._dirty = False
+        self._loaded = False
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        if not self._loaded:
+            try:
+                self._data = json.loads(self.path.read_bytes())
+            except FileNotFoundError:
+                self._data = None
+            self._loaded = True
+        return self._data
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        self._data = data
+        self._loaded = True
+        self._dirty = True
+
+    def flush(self) -> None:
+        if self._dirty and self._data is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            payload = json.dumps(self._data, ensure_ascii=False, separators=(",", ":"))
+            atomic_write(self.path, payload.encode("utf-8"))
+            self._dirty = False
+
+    def close(self) -> None:
+        self.flush()

@@ -1,0 +1,137 @@
+"""`mentorbot simulate`: replay a JSON Lines script on a virtual clock.
+
+Before each event the clock moves to its `at`, and every job due until then runs first, in time
+order. Each message the bot sends is one JSON line on the output.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from bot.app import build_app
+from bot.clock import VirtualClock
+from bot.config import Config
+from bot.errors import UserError
+from bot.messages import AttachmentKind, Inbound, Outbound
+
+EVENT_KEYS = {"at", "from", "text", "attachment", "caption", "tick", "id"}
+SIM_ATTACHMENTS = {"image", "document", "audio", "video", "sticker"}
+
+
+class ScriptError(UserError):
+    """A malformed line of a simulate script: `name:line: message`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    line: int
+    at: datetime
+    sender: str | None = None
+    text: str | None = None
+    attachment: AttachmentKind | None = None
+    tick: bool = False
+    id: str | None = None
+
+
+def parse_script(lines: Iterable[str], name: str = "<script>") -> list[Event]:
+    """Validate every line before anything runs; raise `ScriptError` naming the line."""
+    events: list[Event] = []
+    last: datetime | None = None
+    for number, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+
+        def fail(message: str, number: int = number) -> ScriptError:
+            return ScriptError(f"{name}:{number}: {message}")
+
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:
+            raise fail(f"not valid JSON ({exc.msg})") from None
+        if not isinstance(data, dict):
+            raise fail("each line must be a JSON object")
+        unknown = sorted(set(data) - EVENT_KEYS)
+        if unknown:
+            raise fail(f"unknown key {unknown[0]!r}")
+        at_raw = data.get("at")
+        if not isinstance(at_raw, str):
+            raise fail("'at' is required (an ISO 8601 time with its offset)")
+        try:
+            at = datetime.fromisoformat(at_raw)
+        except ValueError:
+            raise fail(f"'at' is not an ISO 8601 time: {at_raw!r}") from None
+        if at.tzinfo is None:
+            raise fail("'at' needs a UTC offset, e.g. 2026-11-30T09:00:00+01:00")
+        if last is not None and at < last:
+            raise fail("events must be in non-decreasing time")
+        last = at
+        if data.get("tick") is not None:
+            if data.get("tick") is not True or set(data) - {"at", "tick"}:
+                raise fail("a tick event is {\"at\": ..., \"tick\": true} and nothing else")
+            events.append(Event(line=number, at=at, tick=True))
+            continue
+        sender = data.get("from")
+        if not isinstance(sender, str) or ":" not in sender:
+            raise fail("'from' must be a person id like 'console:alice'")
+        text, attachment = data.get("text"), data.get("attachment")
+        if (text is None) == (attachment is None):
+            raise fail("an event has either 'text' or 'attachment'")
+        if text is not None and not isinstance(text, str):
+            raise fail("'text' must be a string")
+        if attachment is not None and attachment not in SIM_ATTACHMENTS:
+            raise fail(f"'attachment' must be one of {', '.join(sorted(SIM_ATTACHMENTS))}")
+        if "caption" in data and attachment is None:
+            raise fail("'caption' goes with an 'attachment'")
+        if "caption" in data and not isinstance(data["caption"], str):
+            raise fail("'caption' must be a string")
+        msg_id = data.get("id")
+        if msg_id is not None and not isinstance(msg_id, str):
+            raise fail("'id' must be a string")
+        events.append(Event(line=number, at=at, sender=sender, text=text, id=msg_id,
+                            attachment=AttachmentKind(attachment) if attachment else None))
+    return events
+
+
+def render_line(out: Outbound, at: datetime, tz: ZoneInfo) -> str:
+    record: dict[str, Any] = {"at": at.astimezone(tz).isoformat(), "to": out.to, "text": out.text}
+    if out.choices:
+        record["choices"] = list(out.choices)
+    return json.dumps(record, ensure_ascii=False)
+
+
+def simulate(config: Config, events: list[Event], output: IO[str]) -> int:
+    """Run the events; write one JSON line per message sent. Returns how many were sent."""
+    if not events:
+        return 0
+    clock = VirtualClock(events[0].at)
+    app = build_app(config, clock)
+    tz = ZoneInfo(config.timezone)
+    sent = 0
+
+    def emit(messages: list[Outbound]) -> None:
+        nonlocal sent
+        for message in messages:
+            output.write(render_line(message, clock.now(), tz) + "\n")
+            sent += 1
+        output.flush()
+
+    def move(when: datetime) -> None:
+        if when > clock.now():
+            clock.set(when)
+
+    for event in events:
+        for _, messages in app.scheduler.run_due(event.at, move):
+            emit(messages)
+        move(event.at)
+        if event.tick or event.sender is None:
+            continue
+        inbound = Inbound(sender=event.sender, message_id=event.id or f"sim-{uuid.uuid4().hex}",
+                          at=event.at, text=event.text, attachment=event.attachment)
+        emit(app.engine.handle(inbound))
+    return sent
