@@ -20,10 +20,20 @@ from bot.errors import FlowError, UserError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-config_option = click.option("--config", "config_path", type=click.Path(path_type=Path),
-                             default=None, help="config file (default: ./config.yaml, else the embedded defaults)")
-data_option = click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
-                           help="data directory (overrides storage.path)")
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="config file (default: ./config.yaml, else the embedded defaults)",
+)
+data_option = click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="data directory (overrides storage.path)",
+)
 
 
 def friendly(func: F) -> F:
@@ -48,11 +58,16 @@ def _config(config_path: Path | None, data_dir: Path | None = None) -> Config:
     return load_config(config_path, data_dir)
 
 
-@click.group(help="mentorbot: a mentoring charter made real on Telegram, WhatsApp and the terminal.")
+@click.group(
+    help="mentorbot: a mentoring charter made real on Telegram, WhatsApp and the terminal."
+)
 @click.option("-v", "--verbose", is_flag=True, help="log events (ids only, never message text)")
 def main(verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
 
 
 @main.command(help="Start the enabled transports, the HTTP server and the scheduler.")
@@ -84,7 +99,8 @@ def console(config_path: Path | None, data_dir: Path | None, as_id: str | None) 
 @data_option
 @friendly
 def simulate(script: str, config_path: Path | None, data_dir: Path | None) -> None:
-    from bot.transports.simulate import parse_script, simulate as run_simulation
+    from bot.transports.simulate import parse_script
+    from bot.transports.simulate import simulate as run_simulation
 
     config = _config(config_path, data_dir)
     if script == "-":
@@ -108,7 +124,9 @@ def flows() -> None:
     pass
 
 
-@flows.command("validate", help="Check every flow and catalog; one 'path:line:col: message' per problem.")
+@flows.command(
+    "validate", help="Check every flow and catalog; one 'path:line:col: message' per problem."
+)
 @config_option
 @friendly
 def flows_validate(config_path: Path | None) -> None:
@@ -209,8 +227,12 @@ def _engine(config: Config) -> Any:
     from bot.engine.guard import Guard
     from bot.store import TinyStore
 
-    return Engine(config, TinyStore(config.storage.path), RealClock(),
-                  guard=Guard(config, safety=False, identifying=False))
+    return Engine(
+        config,
+        TinyStore(config.storage.path),
+        RealClock(),
+        guard=Guard(config, safety=False, identifying=False),
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -299,15 +299,15 @@ def test_holidays_disabled() -> None:
 
 
 def test_holidays_are_computed_once_per_year(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[str, object]] = []
+    calls: list[tuple[str, int | None]] = []
     real = holidays.country_holidays
 
-    def spy(code: str, years: object = None) -> object:
+    def spy(code: str, years: int | None = None) -> object:
         calls.append((code, years))
         return real(code, years=years)
 
     calendar = charter()
-    monkeypatch.setattr(hours.holidays, "country_holidays", spy)
+    monkeypatch.setattr(holidays, "country_holidays", spy)
     for offset in range(365):
         calendar.is_holiday(date(2026, 1, 1) + timedelta(days=offset))
     calendar.is_holiday(date(2027, 1, 1))

@@ -6,6 +6,7 @@ An action receives the turn and may return a target to go to instead of the step
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from bot.engine import digest
 from bot.engine.turn import Turn
@@ -19,13 +20,24 @@ QUESTION_PARTS = ("context", "analysis", "ask")
 def sign_charter(turn: Turn) -> Target | None:
     """Record the acceptance: typed name, date, channel, charter version (article "Signatures")."""
     name = " ".join(str(turn.answers.pop("signature_name", "")).split())
-    turn.person.signatures.append({
-        "version": turn.engine.charter_version, "name": name, "at": turn.now.isoformat(),
-        "channel": turn.profile.channel,
-    })
+    turn.person.signatures.append(
+        {
+            "version": turn.engine.charter_version,
+            "name": name,
+            "at": turn.now.isoformat(),
+            "channel": turn.profile.channel,
+        }
+    )
     turn.extra.update(date=turn.when(turn.now), version=turn.engine.charter_version)
     if not turn.profile.name:
         turn.extra["name"] = name
+        pid = turn.profile.id
+
+        def rename(shared: object) -> None:
+            if pid in turn.engine.shared.enrolled:
+                turn.engine.shared.enrolled[pid]["name"] = name
+
+        turn.engine.update_shared(rename)
     turn.journal(turn.party, "in", name, kind="signature")
     return None
 
@@ -40,15 +52,20 @@ def submit_question(turn: Turn) -> Target | None:
     """Store the structured question and say when the mentor will read it (article 3)."""
     engine = turn.engine
     qid = engine.next_question_id(turn.profile.id)
-    question = {
-        "id": qid, "status": "sent", "submitted_at": turn.now.isoformat(),
-        "mentor": turn.profile.mentor, "answers": [],
-        **{part: str(turn.answers.get(part, "")) for part in QUESTION_PARTS},
+    parts = {part: str(turn.answers.get(part, "")) for part in QUESTION_PARTS}
+    question: dict[str, Any] = {
+        "id": qid,
+        "status": "sent",
+        "submitted_at": turn.now.isoformat(),
+        "mentor": turn.profile.mentor,
+        "answers": [],
+        **parts,
     }
     turn.person.questions.append(question)
     new_question(turn)
-    turn.journal(turn.party, "in", "\n\n".join(question[p] for p in QUESTION_PARTS),
-                 kind="question", qid=qid)
+    turn.journal(
+        turn.party, "in", "\n\n".join(parts[p] for p in QUESTION_PARTS), kind="question", qid=qid
+    )
     mentor = engine.directory.get(turn.profile.mentor or "")
     absences = engine.absences(mentor) if mentor else ()
     if engine.calendar.is_open(turn.now, absences):
@@ -83,10 +100,15 @@ def show_journal(turn: Turn) -> Target | None:
     for q in questions:
         from datetime import datetime
 
-        lines.append(turn.text(
-            "journal_item", qid=q["id"], ask=q.get("ask", ""),
-            date=turn.when(datetime.fromisoformat(q["submitted_at"]), short=True),
-            status=turn.text(f"status_{q.get('status', 'sent')}")))
+        lines.append(
+            turn.text(
+                "journal_item",
+                qid=q["id"],
+                ask=q.get("ask", ""),
+                date=turn.when(datetime.fromisoformat(q["submitted_at"]), short=True),
+                status=turn.text(f"status_{q.get('status', 'sent')}"),
+            )
+        )
     turn.send(turn.party, "\n\n".join(lines))
     return None
 

@@ -27,7 +27,13 @@ def _help(turn: Turn, args: str) -> None:
 
 
 def _start(turn: Turn, args: str) -> None:
-    turn.enter(turn.home())
+    from bot.engine.charter import signed
+
+    if signed(turn.person, turn.engine.charter_version):
+        turn.enter(turn.home())
+        return
+    turn.say("charter_changed" if turn.person.signatures else "charter_first")
+    turn.enter(turn.engine.flows.entry["charter"])
 
 
 def _journal(turn: Turn, args: str) -> None:
@@ -53,8 +59,15 @@ def _reply(turn: Turn, args: str) -> None:
     question.setdefault("answers", []).append({"at": turn.now.isoformat(), "text": text})
     question["status"] = "answered"
     turn.journal(turn.party, "out", text, kind="answer", qid=qid)
-    turn.say("answer_received", party=mentee, entry="answer", about=qid, qid=qid, text=text,
-             ask=question.get("ask", ""))
+    turn.say(
+        "answer_received",
+        party=mentee,
+        entry="answer",
+        about=qid,
+        qid=qid,
+        text=text,
+        ask=question.get("ask", ""),
+    )
     turn.say("reply_sent", qid=qid, mentee=mentee.profile.name or mentee.profile.id)
 
 
@@ -88,8 +101,9 @@ def dispatch(turn: Turn, name: str, args: str, signed: bool) -> None:
     command = COMMANDS.get(name)
     shown = f"/{name}"
     if command is None:
-        turn.say("unknown_command", command=shown,
-                 commands=turn.text(f"commands_{turn.profile.role}"))
+        turn.say(
+            "unknown_command", command=shown, commands=turn.text(f"commands_{turn.profile.role}")
+        )
         return
     if command.roles is not None and turn.profile.role not in command.roles:
         turn.say("command_not_allowed", command=shown)

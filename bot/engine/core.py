@@ -21,15 +21,15 @@ from bot.engine import commands
 from bot.engine.actions import Actions
 from bot.engine.charter import charter_version, signed
 from bot.engine.checks import CHECKS
+from bot.engine.guard import Guard
 from bot.engine.people import Directory, Profile
 from bot.engine.texts import REQUIRED_TEXTS
 from bot.engine.turn import Party, Turn
 from bot.flows.loader import load_flows
 from bot.flows.machine import build_machines
-from bot.flows.model import Expect, FlowSet, Step, Target
+from bot.flows.model import Expect, FlowSet, Step
 from bot.i18n import Catalogs, gettext
 from bot.messages import Inbound, Outbound
-from bot.engine.guard import Guard
 from bot.policies.hours import Absence, Calendar
 from bot.policies.textnorm import fold, has_words
 from bot.store import PersonData, SharedData, Store
@@ -40,9 +40,15 @@ log = logging.getLogger("mentorbot.engine")
 class Engine:
     """Transport-neutral conversation engine over a `Store` and a `Clock`."""
 
-    def __init__(self, config: Config, store: Store, clock: Clock,
-                 flows: FlowSet | None = None, catalogs: Catalogs | None = None,
-                 guard: Guard | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        clock: Clock,
+        flows: FlowSet | None = None,
+        catalogs: Catalogs | None = None,
+        guard: Guard | None = None,
+    ) -> None:
         self.config = config
         self.store = store
         self.clock = clock
@@ -51,9 +57,13 @@ class Engine:
         self.machines = build_machines(self.flows)
         self.actions = Actions()
         self.charter_version = charter_version(self.flows)
-        self.calendar = Calendar(days=config.hours.days, open=config.hours.open,
-                                 close=config.hours.close, timezone=config.timezone,
-                                 holidays_country=config.hours.holidays)
+        self.calendar = Calendar(
+            days=config.hours.days,
+            open=config.hours.open,
+            close=config.hours.close,
+            timezone=config.timezone,
+            holidays_country=config.hours.holidays,
+        )
         self.guard = guard or Guard.from_config(config)
         self._shared_lock = threading.RLock()
         self.shared: SharedData = store.load_shared()
@@ -101,8 +111,9 @@ class Engine:
                 self._pipeline(turn, inbound)
                 data.meta["last_inbound_at"] = turn.now.isoformat()
                 self.commit(turn)
-            log.info("handled person=%s message=%s out=%d", profile.id, inbound.message_id,
-                     len(turn.out))
+            log.info(
+                "handled person=%s message=%s out=%d", profile.id, inbound.message_id, len(turn.out)
+            )
             return turn.out
 
     def commit(self, turn: Turn) -> None:
@@ -121,7 +132,16 @@ class Engine:
         self.store.save_person(turn.person)
 
     def _stranger(self, inbound: Inbound) -> list[Outbound]:
-        """Someone not enrolled: one polite answer, nothing of theirs stored."""
+        """Someone not enrolled: one polite answer, nothing of theirs stored.
+
+        The one exception is `/start CODE` with a valid invitation: the sender is enrolled."""
+        parsed = commands.parse(inbound.text or "")
+        if parsed and parsed[0] == "start" and parsed[1]:
+            from bot.data.invitations import redeem
+
+            if redeem(self, parsed[1], inbound.sender, self.clock.now()):
+                log.info("invitation redeemed channel=%s", inbound.channel)
+                return self.handle(inbound)
         log.info("unknown sender channel=%s", inbound.channel)
         with self.catalogs.use(self.config.locale):
             text = gettext(self.flows.texts["unknown_sender"])
@@ -158,8 +178,12 @@ class Engine:
         step = turn.current()
         if step is None:
             if turn.state.get("step"):
-                log.warning("stored step gone person=%s step=%s:%s", turn.profile.id,
-                            turn.state.get("flow"), turn.state.get("step"))
+                log.warning(
+                    "stored step gone person=%s step=%s:%s",
+                    turn.profile.id,
+                    turn.state.get("flow"),
+                    turn.state.get("step"),
+                )
                 turn.say("state_reset")
             turn.enter(turn.home() if is_signed else self.flows.entry["charter"])
             return
@@ -172,8 +196,11 @@ class Engine:
     def _refuse_attachment(self, turn: Turn, inbound: Inbound) -> None:
         kind = str(inbound.attachment)
         turn.journal(turn.party, "in", kind, kind="attachment_refused")
-        turn.say("attachment_refused", kind=turn.text(f"attachment_{kind}"),
-                 choices=self._current_choices(turn))
+        turn.say(
+            "attachment_refused",
+            kind=turn.text(f"attachment_{kind}"),
+            choices=self._current_choices(turn),
+        )
 
     # -- steps ----------------------------------------------------------------------------
 

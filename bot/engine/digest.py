@@ -39,9 +39,13 @@ def flags(turn: Turn, mentor: Party) -> int:
                 continue
             flag["reported"] = True
             shown += 1
-            turn.say("digest_flag", party=mentor, kind=turn.text(f"flag_{flag['level']}", party=mentor),
-                     mentee=mentee.profile.name or mentee.profile.id,
-                     date=turn.when(datetime.fromisoformat(flag["at"]), party=mentor))
+            turn.say(
+                "digest_flag",
+                party=mentor,
+                kind=turn.text(f"flag_{flag['level']}", party=mentor),
+                mentee=mentee.profile.name or mentee.profile.id,
+                date=turn.when(datetime.fromisoformat(flag["at"]), party=mentor),
+            )
     return shown
 
 
@@ -56,15 +60,24 @@ def deliver(turn: Turn, mentor: Party, *, empty_notice: bool) -> int:
             turn.say("digest_none", party=mentor)
         return shown
     names = sorted({m.profile.name or m.profile.id for m, _ in items})
-    turn.say("digest_header", party=mentor, count=len(items), mentees=", ".join(names),
-             date=turn.when(turn.now, party=mentor))
+    turn.say(
+        "digest_header",
+        party=mentor,
+        count=len(items),
+        mentees=", ".join(names),
+        date=turn.when(turn.now, party=mentor),
+    )
     for mentee, question in items:
         text = turn.text(
-            "digest_question", party=mentor, qid=question["id"],
+            "digest_question",
+            party=mentor,
+            qid=question["id"],
             mentee=mentee.profile.name or mentee.profile.id,
             date=turn.when(datetime.fromisoformat(question["submitted_at"]), party=mentor),
-            context=question.get("context", ""), analysis=question.get("analysis", ""),
-            ask=question.get("ask", ""))
+            context=question.get("context", ""),
+            analysis=question.get("analysis", ""),
+            ask=question.get("ask", ""),
+        )
         first_shown = question.get("read_at")
         if first_shown:
             since = turn.when(datetime.fromisoformat(first_shown), party=mentor, short=True)

@@ -24,8 +24,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("mentorbot.guard")
 
 SAFETY_CHOICES = ("safety_choice_continue", "safety_choice_numbers")
-ID_CHOICES = ("identifying_choice_mask", "identifying_choice_rephrase",
-              "identifying_choice_not_identifying")
+ID_CHOICES = (
+    "identifying_choice_mask",
+    "identifying_choice_rephrase",
+    "identifying_choice_not_identifying",
+)
 
 
 @dataclass
@@ -63,7 +66,9 @@ class Guard:
 
             with self._lock:
                 if self._safety is None:
-                    self._safety = load_safety_policy(self.config.paths.flows / "policies" / "safety.yaml")
+                    self._safety = load_safety_policy(
+                        self.config.paths.flows / "policies" / "safety.yaml"
+                    )
         return self._safety
 
     @property
@@ -74,10 +79,12 @@ class Guard:
             conf = self.config.confidentiality
             disabled = frozenset(SpanKind(k) for k in conf.disabled)
             settings = IdentifyingSettings(
-                deny_list=tuple(conf.deny_list), disabled=disabled,
+                deny_list=tuple(conf.deny_list),
+                disabled=disabled,
                 extra_stop_words=tuple(conf.stop_words),
                 lexicon_path=self.config.paths.flows / "policies" / "identifying.yaml",
-                use_model=conf.use_model)
+                use_model=conf.use_model,
+            )
             with self._lock:
                 if self._detector is None:
                     self._detector = IdentifyingDetector(settings)
@@ -97,22 +104,31 @@ class Guard:
         verdict = policy.assess(text)
         if verdict.level is SafetyLevel.NONE:
             return False
-        log.info("safety person=%s level=%s rules=%s", turn.profile.id, verdict.level.name,
-                 ",".join(verdict.rules))
+        log.info(
+            "safety person=%s level=%s rules=%s",
+            turn.profile.id,
+            verdict.level.name,
+            ",".join(verdict.rules),
+        )
         if verdict.level is SafetyLevel.OUT_OF_SCOPE:
             turn.say("safety_out_of_scope")
             return False
         level = verdict.level.name.lower()
         turn.person.meta.setdefault("flags", []).append(
-            {"at": turn.now.isoformat(), "level": level, "reported": False})
+            {"at": turn.now.isoformat(), "level": level, "reported": False}
+        )
         turn.journal(turn.party, "in", "", kind=f"safety_{level}")
         if verdict.level is SafetyLevel.CHECK_IN:
             turn.say("safety_check_in", entry="safety")
             return False
-        turn.say("safety_urgent" if verdict.level is SafetyLevel.URGENT else "safety_distress",
-                 entry="safety")
+        turn.say(
+            "safety_urgent" if verdict.level is SafetyLevel.URGENT else "safety_distress",
+            entry="safety",
+        )
         turn.state["pending"] = "safety"
-        turn.say("safety_continue", choices=tuple(turn.engine.flows.texts[k] for k in SAFETY_CHOICES))
+        turn.say(
+            "safety_continue", choices=tuple(turn.engine.flows.texts[k] for k in SAFETY_CHOICES)
+        )
         return True
 
     def _safety_answer(self, turn: Turn, text: str) -> bool:
@@ -127,7 +143,9 @@ class Guard:
             return True
         if picked == "safety_choice_numbers":
             turn.say("help", commands=turn.text(f"commands_{turn.profile.role}"))
-            turn.say("safety_continue", choices=tuple(turn.engine.flows.texts[k] for k in SAFETY_CHOICES))
+            turn.say(
+                "safety_continue", choices=tuple(turn.engine.flows.texts[k] for k in SAFETY_CHOICES)
+            )
             return True
         return False  # anything else is assessed again; the question stays until answered
 
@@ -160,10 +178,16 @@ class Guard:
         turn.journal(turn.party, "in", "", kind="refused_identifying")
         found = "; ".join(f"« {s.text} » ({turn.text('kind_' + s.kind.value)})" for s in spans)
         keys = ID_CHOICES if all(not s.kind.structured for s in spans) else ID_CHOICES[:2]
-        log.info("identifying person=%s kinds=%s", turn.profile.id,
-                 ",".join(sorted({s.kind.value for s in spans})))
-        turn.say("identifying_found", found=found,
-                 choices=tuple(turn.engine.flows.texts[k] for k in keys))
+        log.info(
+            "identifying person=%s kinds=%s",
+            turn.profile.id,
+            ",".join(sorted({s.kind.value for s in spans})),
+        )
+        turn.say(
+            "identifying_found",
+            found=found,
+            choices=tuple(turn.engine.flows.texts[k] for k in keys),
+        )
 
     def pending(self, turn: Turn, text: str) -> bool:
         """The answer to a held text's question. True when the turn is fully answered."""
@@ -177,7 +201,9 @@ class Guard:
             turn.say("identifying_lost")
             return False  # the new text is handled as the step's answer
         picked = self._pick(turn, text, ID_CHOICES)
-        if picked == "identifying_choice_not_identifying" and any(s.kind.structured for s in held.spans):
+        if picked == "identifying_choice_not_identifying" and any(
+            s.kind.structured for s in held.spans
+        ):
             picked = None
         if picked is None:
             # A new text instead of a choice: it replaces the held one.
@@ -206,6 +232,5 @@ class Guard:
         labels: dict[SpanKind, str] = {}
         for kind in SpanKind:
             labels[kind] = turn.text(f"placeholder_{kind.value}")
-        return mask(text, spans, labels)
-
-
+        masked: str = mask(text, spans, labels)
+        return masked

@@ -32,18 +32,29 @@ class Directory:
     def get(self, pid: str) -> Profile | None:
         person = self._config.person(pid)
         if person is not None:
-            return Profile(id=person.id, role=person.role, name=person.name, mentor=person.mentor,
-                           locale=person.locale,
-                           absences=tuple((a.start, a.end) for a in person.absences))
+            return Profile(
+                id=person.id,
+                role=person.role,
+                name=person.name,
+                mentor=person.mentor,
+                locale=person.locale,
+                absences=tuple((a.start, a.end) for a in person.absences),
+            )
         raw = self._shared.enrolled.get(pid)
         if raw is None:
             return None
-        return Profile(id=pid, role=str(raw.get("role", "mentee")), name=str(raw.get("name", "")),
-                       mentor=raw.get("mentor"), locale=raw.get("locale"))
+        return Profile(
+            id=pid,
+            role=str(raw.get("role", "mentee")),
+            name=str(raw.get("name", "")),
+            mentor=raw.get("mentor"),
+            locale=raw.get("locale"),
+        )
 
     def all(self) -> list[Profile]:
         ids = [p.id for p in self._config.people] + sorted(
-            pid for pid in self._shared.enrolled if self._config.person(pid) is None)
+            pid for pid in self._shared.enrolled if self._config.person(pid) is None
+        )
         return [p for p in (self.get(pid) for pid in ids) if p is not None]
 
     def mentors(self) -> list[Profile]:

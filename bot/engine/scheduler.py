@@ -22,9 +22,11 @@ class Scheduler:
         now = engine.clock.now()
         missing = [job for job in ("digest", "purge") if job not in engine.shared.scheduler]
         if missing:
+
             def anchor(shared: object) -> None:
                 for job in missing:
                     engine.shared.scheduler[job] = now.isoformat()
+
             engine.update_shared(anchor)
 
     def _last(self, job: str) -> datetime:
@@ -33,8 +35,12 @@ class Scheduler:
     def due(self, until: datetime) -> list[tuple[datetime, str]]:
         """Jobs due in (last run, until], in time order."""
         engine = self.engine
-        jobs = [(when, "digest") for when in engine.calendar.digest_instants(
-            self._last("digest"), until, engine.config.digest.times)]
+        jobs = [
+            (when, "digest")
+            for when in engine.calendar.digest_instants(
+                self._last("digest"), until, engine.config.digest.times
+            )
+        ]
         day = self._last("purge").astimezone(engine.calendar.tz).date()
         while True:
             when = datetime.combine(day, PURGE_AT, tzinfo=engine.calendar.tz)
@@ -49,8 +55,9 @@ class Scheduler:
         jobs = self.due(after + horizon)
         return jobs[0][0] if jobs else None
 
-    def run_due(self, until: datetime,
-                move_clock: Callable[[datetime], None] | None = None) -> Iterator[tuple[datetime, list[Outbound]]]:
+    def run_due(
+        self, until: datetime, move_clock: Callable[[datetime], None] | None = None
+    ) -> Iterator[tuple[datetime, list[Outbound]]]:
         """Run every job due up to `until`, in order, yielding what each sends."""
         for when, job in self.due(until):
             if move_clock is not None:
@@ -63,5 +70,6 @@ class Scheduler:
 
             def record(shared: object, job: str = job, when: datetime = when) -> None:
                 self.engine.shared.scheduler[job] = when.isoformat()
+
             self.engine.update_shared(record)
             yield when, out

@@ -82,22 +82,46 @@ class Turn:
         self._seq += 1
         return f"{self.source}#{self._seq}"
 
-    def journal(self, party: Party, direction: str, text: str, kind: str = "message",
-                qid: str | None = None) -> None:
-        party.data.journal_new.append(JournalEntry(
-            at=self.now.isoformat(), direction=direction, text=text, kind=kind, qid=qid,
-            key=self._key()))
+    def journal(
+        self, party: Party, direction: str, text: str, kind: str = "message", qid: str | None = None
+    ) -> None:
+        party.data.journal_new.append(
+            JournalEntry(
+                at=self.now.isoformat(),
+                direction=direction,
+                text=text,
+                kind=kind,
+                qid=qid,
+                key=self._key(),
+            )
+        )
 
-    def send(self, party: Party, text: str, choices: tuple[str, ...] = (), kind: str = "message",
-             qid: str | None = None) -> None:
+    def send(
+        self,
+        party: Party,
+        text: str,
+        choices: tuple[str, ...] = (),
+        kind: str = "message",
+        qid: str | None = None,
+    ) -> None:
         """Queue a message already in the recipient's language and journal it."""
         key = self._key()
         self.out.append(Outbound(to=party.profile.id, text=text, choices=choices, key=key))
-        party.data.journal_new.append(JournalEntry(
-            at=self.now.isoformat(), direction="out", text=text, kind=kind, qid=qid, key=key))
+        party.data.journal_new.append(
+            JournalEntry(
+                at=self.now.isoformat(), direction="out", text=text, kind=kind, qid=qid, key=key
+            )
+        )
 
-    def say(self, key: str, party: Party | None = None, choices: tuple[str, ...] = (),
-            entry: str = "message", about: str | None = None, **params: Any) -> None:
+    def say(
+        self,
+        key: str,
+        party: Party | None = None,
+        choices: tuple[str, ...] = (),
+        entry: str = "message",
+        about: str | None = None,
+        **params: Any,
+    ) -> None:
         """Say the text `key` of `flows/system.yaml` to `party` (default: the sender)."""
         target = party or self.party
         with self.engine.catalogs.use(target.profile.locale):

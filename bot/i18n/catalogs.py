@@ -16,7 +16,9 @@ from babel.support import NullTranslations, Translations
 DOMAIN = "messages"
 SOURCE_LOCALE = "fr"
 
-_current: ContextVar[tuple[str, NullTranslations] | None] = ContextVar("mentorbot_locale", default=None)
+_current: ContextVar[tuple[str, NullTranslations] | None] = ContextVar(
+    "mentorbot_locale", default=None
+)
 
 
 class Catalogs:

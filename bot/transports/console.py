@@ -48,13 +48,20 @@ def show(console: Console, message: Outbound, current: str) -> None:
     console.print(Panel(body, title=f"→ {message.to}", title_align="left", border_style=style))
 
 
-def run_console(config: Config, as_id: str | None, stdin: IO[str], console: Console,
-                clock: RealClock | None = None) -> None:
+def run_console(
+    config: Config,
+    as_id: str | None,
+    stdin: IO[str],
+    console: Console,
+    clock: RealClock | None = None,
+) -> None:
     clock = clock or RealClock()
     app = build_app(config, clock)
     engine = app.engine
     people = [p.id for p in engine.directory.all()]
-    current = as_id or next((p for p in people if p.startswith("console:")), people[0] if people else "console:me")
+    current = as_id or next(
+        (p for p in people if p.startswith("console:")), people[0] if people else "console:me"
+    )
 
     def say(key: str, **params: str) -> None:
         with engine.catalogs.use(config.locale):
@@ -96,7 +103,8 @@ def run_console(config: Config, as_id: str | None, stdin: IO[str], console: Cons
                 when = format_when(clock.now(), engine.flows.texts["date_pattern"], config.timezone)
             say("console_waited", when=when)
             continue
-        inbound = Inbound(sender=current, message_id=f"console-{uuid.uuid4().hex}",
-                          at=clock.now(), text=line)
+        inbound = Inbound(
+            sender=current, message_id=f"console-{uuid.uuid4().hex}", at=clock.now(), text=line
+        )
         for message in engine.handle(inbound):
             show(console, message, current)

@@ -52,8 +52,8 @@ def parse_script(lines: Iterable[str], name: str = "<script>") -> list[Event]:
 
         try:
             data = json.loads(raw)
-        except ValueError as exc:
-            raise fail(f"not valid JSON ({exc.msg})") from None
+        except json.JSONDecodeError as exc:
+            raise fail(f"not valid JSON ({exc.msg}, column {exc.colno})") from None
         if not isinstance(data, dict):
             raise fail("each line must be a JSON object")
         unknown = sorted(set(data) - EVENT_KEYS)
@@ -73,7 +73,7 @@ def parse_script(lines: Iterable[str], name: str = "<script>") -> list[Event]:
         last = at
         if data.get("tick") is not None:
             if data.get("tick") is not True or set(data) - {"at", "tick"}:
-                raise fail("a tick event is {\"at\": ..., \"tick\": true} and nothing else")
+                raise fail('a tick event is {"at": ..., "tick": true} and nothing else')
             events.append(Event(line=number, at=at, tick=True))
             continue
         sender = data.get("from")
@@ -93,8 +93,16 @@ def parse_script(lines: Iterable[str], name: str = "<script>") -> list[Event]:
         msg_id = data.get("id")
         if msg_id is not None and not isinstance(msg_id, str):
             raise fail("'id' must be a string")
-        events.append(Event(line=number, at=at, sender=sender, text=text, id=msg_id,
-                            attachment=AttachmentKind(attachment) if attachment else None))
+        events.append(
+            Event(
+                line=number,
+                at=at,
+                sender=sender,
+                text=text,
+                id=msg_id,
+                attachment=AttachmentKind(attachment) if attachment else None,
+            )
+        )
     return events
 
 
@@ -131,7 +139,12 @@ def simulate(config: Config, events: list[Event], output: IO[str]) -> int:
         move(event.at)
         if event.tick or event.sender is None:
             continue
-        inbound = Inbound(sender=event.sender, message_id=event.id or f"sim-{uuid.uuid4().hex}",
-                          at=event.at, text=event.text, attachment=event.attachment)
+        inbound = Inbound(
+            sender=event.sender,
+            message_id=event.id or f"sim-{uuid.uuid4().hex}",
+            at=event.at,
+            text=event.text,
+            attachment=event.attachment,
+        )
         emit(app.engine.handle(inbound))
     return sent

@@ -1,0 +1,43 @@
+# mentorbot: every target sets itself up in a local virtual environment (.venv).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: setup demo test lint i18n catalogs bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+setup: $(STAMP) catalogs
+
+# Compile the gettext catalogs (.po in git, .mo built here, never committed).
+catalogs: $(STAMP)
+	@if ls locales/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+		$(BIN)/pybabel compile -d locales -D messages --statistics; fi
+
+# Play mentee and mentor in the terminal on the embedded defaults (no tokens, local store).
+demo: setup
+	$(BIN)/mentorbot console --data .demo-data --as console:alice
+
+test: setup
+	$(BIN)/python -m pytest --cov=bot --cov-report=term-missing:skip-covered -p no:cacheprovider
+
+lint: setup
+	$(BIN)/ruff check bot tests benchmarks
+	$(BIN)/mypy --strict bot
+	bash scripts/check_catalogs.sh
+
+# Extract texts from flows/*.yaml, update the .po files, compile them.
+i18n: $(STAMP)
+	bash scripts/i18n.sh
+
+bench: setup
+	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) .demo-data .coverage htmlcov .mypy_cache .ruff_cache .pytest_cache
