@@ -37,13 +37,17 @@ class RealClock:
         self.offset += delta
 
 
+def _aware(when: datetime) -> datetime:
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ValueError(f"a virtual clock needs an aware datetime, got naive {when!r}")
+    return when.astimezone(UTC)
+
+
 class VirtualClock:
     """A clock that moves only when told to: deterministic tests and simulations."""
 
     def __init__(self, start: datetime) -> None:
-        if start.tzinfo is None:
-            raise ValueError("a virtual clock needs an aware datetime")
-        self._now = start.astimezone(UTC)
+        self._now = _aware(start)
         self._mono = 0.0
 
     def now(self) -> datetime:
@@ -53,11 +57,10 @@ class VirtualClock:
         return self._mono
 
     def set(self, when: datetime) -> None:
-        if when.tzinfo is None:
-            raise ValueError("a virtual clock needs an aware datetime")
-        when = when.astimezone(UTC)
+        when = _aware(when)
         if when < self._now:
-            raise ValueError("time only moves forward")
+            raise ValueError(f"time only moves forward: {when.isoformat()} is before "
+                             f"{self._now.isoformat()}")
         self._mono += (when - self._now).total_seconds()
         self._now = when
 

@@ -8,14 +8,21 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bot.errors import ConfigError
+from bot.flows.yamlsrc import SourceError, load_located_text
 from bot.policies.hours import WEEKDAYS, parse_hhmm
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -40,20 +47,43 @@ class HoursConfig(_Model):
     @field_validator("days", mode="before")
     @classmethod
     def _days(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            raise ValueError(f"expected a list of days like [mon, tue], got {value!r}")
         if isinstance(value, list | tuple):
-            out = []
+            out: list[str] = []
             for day in value:
-                name = str(day).lower()
+                name = str(day).strip().lower()
                 if name not in WEEKDAYS:
-                    raise ValueError(f"unknown day {day!r}, expected one of {', '.join(WEEKDAYS)}")
-                out.append(name)
+                    raise ValueError(
+                        f"unknown day {day!r}, expected one of {', '.join(WEEKDAYS)}")
+                if name not in out:
+                    out.append(name)
+            if not out:
+                raise ValueError("at least one opening day is needed")
             return tuple(out)
         return value
 
     @field_validator("open", "close", mode="before")
     @classmethod
     def _hhmm(cls, value: Any) -> Any:
-        return parse_hhmm(value) if isinstance(value, str) else value
+        # Unquoted 18:00 is the YAML 1.1 integer 1080: parse_hhmm says so instead of
+        # letting it pass as 1080 seconds.
+        return value if isinstance(value, time) else parse_hhmm(value)
+
+    @field_validator("holidays", mode="before")
+    @classmethod
+    def _country(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"expected a country code like FR, or null, got {value!r}")
+        import holidays
+
+        try:
+            holidays.country_holidays(value.strip().upper())
+        except NotImplementedError:
+            raise ValueError(f"unknown holiday country {value!r}") from None
+        return value.strip().upper()
 
     @model_validator(mode="after")
     def _order(self) -> HoursConfig:
@@ -69,13 +99,33 @@ class DigestConfig(_Model):
     @classmethod
     def _times(cls, value: Any) -> Any:
         if isinstance(value, list | tuple):
-            return tuple(parse_hhmm(v) if isinstance(v, str) else v for v in value)
+            return tuple(v if isinstance(v, time) else parse_hhmm(v) for v in value)
         return value
 
 
 class AbsenceConfig(_Model):
+    """A mentor's absence, whole dates both included; kept as ISO text (`2026-12-24`)."""
+
     start: str = Field(alias="from")
     end: str = Field(alias="to")
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _iso(cls, value: Any) -> Any:
+        if isinstance(value, date):  # YAML reads an unquoted 2026-12-24 as a date
+            return value.isoformat()
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value.strip()).isoformat()
+            except ValueError:
+                raise ValueError(f"expected a date like 2026-12-24, got {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _order(self) -> AbsenceConfig:
+        if self.end < self.start:
+            raise ValueError(f"the absence ends ({self.end}) before it starts ({self.start})")
+        return self
 
 
 class PersonConfig(_Model):
@@ -90,8 +140,24 @@ class PersonConfig(_Model):
     @classmethod
     def _pid(cls, value: str | None) -> str | None:
         if value is not None and not _PERSON_ID.match(value):
-            raise ValueError(f"{value!r} is not a person id like 'telegram:123' or 'console:alice'")
+            raise ValueError(
+                f"{value!r} is not a person id like 'telegram:123' or 'console:alice'")
         return value
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str | None) -> str | None:
+        return None if value is None else _check_locale(value)
+
+
+def _check_locale(value: str) -> str:
+    from babel.core import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(value.replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise ValueError(f"unknown locale {value!r} (e.g. fr, en, en_GB)") from None
+    return value
 
 
 class ConfidentialityConfig(_Model):
@@ -121,6 +187,9 @@ class TelegramConfig(_Model):
     mode: Literal["polling", "webhook"] = "polling"
     base_url: str = "https://api.telegram.org/bot"
     webhook_secret: str | None = None
+    poll_timeout: int = Field(default=30, ge=0, le=50)       # getUpdates long polling, seconds
+    chat_interval: float = Field(default=1.0, ge=0)          # seconds between messages to a chat
+    global_rate: float = Field(default=30.0, gt=0)           # messages per second, all chats
 
 
 class WhatsAppConfig(_Model):
@@ -133,6 +202,8 @@ class WhatsAppConfig(_Model):
     api_version: str = "26.0"
     template_name: str = "mentorbot_waiting"
     template_language: str = "fr"
+    list_button: str = Field(default="Options", min_length=1, max_length=20)  # opens a list
+    retry_delays: tuple[float, ...] = (2.0, 6.0, 18.0)       # back-off on rate-limit errors
 
 
 class TransportsConfig(_Model):
@@ -169,6 +240,16 @@ class Config(_Model):
     transports: TransportsConfig = TransportsConfig()
     paths: PathsConfig = PathsConfig()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_sections(cls, value: Any) -> Any:
+        """A section left empty (`storage:` with nothing under it) keeps its defaults."""
+        if isinstance(value, dict):
+            sections = ("storage", "hours", "digest", "confidentiality", "server", "retention",
+                        "limits", "transports", "paths")
+            return {k: v for k, v in value.items() if not (k in sections and v is None)}
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _tz(cls, value: str) -> str:
@@ -176,9 +257,14 @@ class Config(_Model):
 
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        return _check_locale(value)
 
     @model_validator(mode="after")
     def _roster(self) -> Config:
@@ -193,7 +279,8 @@ class Config(_Model):
                     raise ValueError(f"people.{i}: a mentee needs a 'mentor'")
                 mentor = seen.get(person.mentor)
                 if mentor is None or mentor.role != "mentor":
-                    raise ValueError(f"people.{i}.mentor: {person.mentor!r} is not a mentor of the roster")
+                    raise ValueError(
+                        f"people.{i}.mentor: {person.mentor!r} is not a mentor of the roster")
         return self
 
     def person(self, pid: str) -> PersonConfig | None:
@@ -203,26 +290,38 @@ class Config(_Model):
         return None
 
 
-def _interpolate(node: Any, path: str, missing: dict[str, str]) -> Any:
+class _Env:
+    """What `${NAME}` interpolation found: the variable each path names, and the absent ones."""
+
+    def __init__(self) -> None:
+        self.refs: dict[str, str] = {}      # key path -> first variable it names
+        self.missing: dict[str, str] = {}   # key path -> first variable that is not set
+
+
+def _interpolate(node: Any, path: str, env: _Env) -> Any:
     """Replace `${NAME}` by the environment; remember which paths lacked their variable."""
     if isinstance(node, dict):
-        return {k: _interpolate(v, f"{path}.{k}" if path else str(k), missing) for k, v in node.items()}
+        return {k: _interpolate(v, f"{path}.{k}" if path else str(k), env)
+                for k, v in node.items()}
     if isinstance(node, list):
-        return [_interpolate(v, f"{path}.{i}", missing) for i, v in enumerate(node)]
+        return [_interpolate(v, f"{path}.{i}", env) for i, v in enumerate(node)]
     if isinstance(node, str) and "${" in node:
         names = _ENV_REF.findall(node)
+        if names:
+            env.refs[path] = names[0]
         absent = [n for n in names if n not in os.environ]
         if absent:
-            missing[path] = absent[0]
+            env.missing[path] = absent[0]
             return None
         return _ENV_REF.sub(lambda m: os.environ[m.group(1)], node)
     return node
 
 
-def _check_secrets(config: Config, missing: dict[str, str], source: str) -> None:
+def _check_secrets(config: Config, env: _Env, source: str) -> None:
     """An enabled transport needs its secrets: name the missing environment variable."""
+    webhook = config.transports.telegram.mode == "webhook"
     needs = {
-        "telegram": ["token"] + (["webhook_secret"] if config.transports.telegram.mode == "webhook" else []),
+        "telegram": ["token"] + (["webhook_secret"] if webhook else []),
         "whatsapp": ["token", "phone_number_id", "app_secret", "verify_token"],
     }
     for name, keys in needs.items():
@@ -232,43 +331,48 @@ def _check_secrets(config: Config, missing: dict[str, str], source: str) -> None
         for key in keys:
             path = f"transports.{name}.{key}"
             if getattr(transport, key) in (None, ""):
-                if path in missing:
-                    raise ConfigError(
-                        f"{source}: {path}: environment variable {missing[path]} is not set "
-                        f"(needed because transports.{name} is enabled)")
+                why = f"(needed because transports.{name} is enabled)"
+                if path in env.missing:
+                    raise ConfigError(f"{source}: {path}: environment variable "
+                                      f"{env.missing[path]} is not set {why}")
+                if path in env.refs:
+                    raise ConfigError(f"{source}: {path}: environment variable "
+                                      f"{env.refs[path]} is empty {why}")
                 raise ConfigError(f"{source}: {path}: required when transports.{name} is enabled")
 
 
-def _format_validation(error: ValidationError, source: str) -> str:
+def _format_validation(error: ValidationError, source: str, env: _Env) -> str:
     first = error.errors()[0]
     loc = ".".join(str(p) for p in first["loc"])
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         message = "unknown key"
+    elif loc in env.missing:
+        message = f"environment variable {env.missing[loc]} is not set"
     return f"{source}: {loc}: {message}" if loc else f"{source}: {message}"
 
 
 def parse_config(text: str, source: str = "config.yaml", base_dir: Path | None = None) -> Config:
-    """Parse and validate a config text; raise `ConfigError` with one clear line."""
+    """Parse and validate a config text; raise `ConfigError` with one clear line.
+
+    YAML problems (syntax, duplicate keys, custom tags) are `source:line:col: message`; a
+    value that does not fit is `source: key.path: message`.
+    """
     try:
-        raw = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
-        raise ConfigError(f"{where}: {exc.problem or exc}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: {exc}") from None
+        raw = load_located_text(text, source)
+    except SourceError as exc:
+        raise ConfigError(str(exc)) from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: the top level must be a mapping of keys")
-    missing: dict[str, str] = {}
-    data = _interpolate(raw, "", missing)
+    env = _Env()
+    data = _interpolate(raw, "", env)
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_format_validation(exc, source)) from None
-    _check_secrets(config, missing, source)
+        raise ConfigError(_format_validation(exc, source, env)) from None
+    _check_secrets(config, env, source)
     if base_dir is not None:
         config = _resolve_paths(config, base_dir)
     return config
@@ -280,7 +384,8 @@ def _resolve_paths(config: Config, base: Path) -> Config:
 
     return config.model_copy(update={
         "storage": config.storage.model_copy(update={"path": resolve(config.storage.path)}),
-        "paths": PathsConfig(flows=resolve(config.paths.flows), locales=resolve(config.paths.locales)),
+        "paths": PathsConfig(flows=resolve(config.paths.flows),
+                             locales=resolve(config.paths.locales)),
     })
 
 

@@ -1,30 +1,47 @@
 """Implementations of the checks a flow step may name (see `bot.flows.vocabulary.CHECKS`).
 
 Each check is a pure function of the text and its parameters; True means the text passes.
+Texts are compared in NFC form, so a name typed with combining accents ("e" + U+0301) is one
+word, as it reads.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.policies.textnorm import fold, has_words
 
-_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’-])*", re.UNICODE)
+# A word: letters, with apostrophes (' and \u2019) or hyphens inside ("l'analyse", "Jean-Luc").
+_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['\u2019-])*", re.UNICODE)
+# What a typed name may hold besides letters: spaces, apostrophes, hyphens, dots, commas.
+_NAME_PUNCTUATION = frozenset(" '\u2019-.,")
+_HYPHENS = re.compile(r"[-\u2010\u2011\u2012\u2013\u2014]")
 
 CheckFn = Callable[[str, Mapping[str, Any]], bool]
 
 
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
 def words(text: str) -> list[str]:
-    return _WORD.findall(text)
+    """The words of a text (letters only: numbers and emoji are not words)."""
+    return _WORD.findall(_nfc(text))
+
+
+def _fold_markers(text: str) -> str:
+    """Folded text where a hyphen counts as a space ("dis-moi" and "dis moi" are alike)."""
+    return " ".join(_HYPHENS.sub(" ", fold(text)).split())
 
 
 def _contains_any(text: str, markers: list[str]) -> bool:
-    folded = f" {fold(text)} "
+    folded = f" {_fold_markers(text)} "
     for marker in markers:
-        m = fold(marker)
-        if re.search(rf"(?<![\w]){re.escape(m)}(?![\w])", folded):
+        m = _fold_markers(marker)
+        if m and re.search(rf"(?<!\w){re.escape(m)}(?!\w)", folded):
             return True
     return False
 
@@ -38,7 +55,7 @@ def min_words(text: str, params: Mapping[str, Any]) -> bool:
 
 
 def max_length(text: str, params: Mapping[str, Any]) -> bool:
-    return len(text) <= int(params.get("max", 2000))
+    return len(_nfc(text)) <= int(params.get("max", 2000))
 
 
 def mentions_attempt(text: str, params: Mapping[str, Any]) -> bool:
@@ -54,13 +71,21 @@ def not_delegating(text: str, params: Mapping[str, Any]) -> bool:
 
 
 def full_name(text: str, params: Mapping[str, Any]) -> bool:
-    """At least two words of two letters or more, and nothing but a name."""
-    found = words(text)
-    if len(found) < 2 or len(text.strip()) > 120:
+    """At least two words of two letters or more, and nothing but a name.
+
+    A name holds letters (with their accents), spaces, apostrophes, hyphens, dots (initials)
+    and commas ("Martin, Camille"); no digits, symbols or emoji.
+    """
+    name = _nfc(text).strip()
+    if len(name) > 120:
         return False
-    if any(ch.isdigit() for ch in text):
+    for ch in name:
+        if ch in _NAME_PUNCTUATION or ch.isalpha() or unicodedata.combining(ch):
+            continue
+        if ch.isspace():
+            continue
         return False
-    return sum(1 for w in found if len(w) >= 2) >= 2
+    return sum(1 for w in words(name) if len(w) >= 2) >= 2
 
 
 CHECKS: dict[str, CheckFn] = {

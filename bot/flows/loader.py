@@ -19,6 +19,7 @@ from bot.flows.vocabulary import (
     PLACEHOLDERS,
     POLICIES,
     STEP_ID_RE,
+    lone_braces,
     placeholders,
 )
 from bot.flows.yamlsrc import Located, LocatedList, SourceError, Where, load_located
@@ -55,8 +56,10 @@ def _parse_target(raw: Any, flow: str) -> Target | None:
         return Target(None, None)
     if ":" in raw:
         flow_name, _, step = raw.partition(":")
-        return Target(flow_name, step) if STEP_ID_RE.match(flow_name) and STEP_ID_RE.match(step) else None
-    return Target(flow, raw) if STEP_ID_RE.match(raw) else None
+        if STEP_ID_RE.match(flow_name) and STEP_ID_RE.match(step):
+            return Target(flow_name, step)
+        return None
+    return Target(flow, raw) if flow and STEP_ID_RE.match(raw) else None
 
 
 def _check_text(text: Any, where: Where, problems: _Problems, what: str) -> str | None:
@@ -68,7 +71,23 @@ def _check_text(text: Any, where: Where, problems: _Problems, what: str) -> str 
             problems.add(where, f"placeholder {{{name}}} must be a plain name like {{name}}")
         elif name not in PLACEHOLDERS:
             problems.add(where, f"unknown placeholder {{{name}}}")
+    if lone_braces(text):
+        problems.add(where, "a lone '{' or '}' (write '{{' or '}}' for a literal brace)")
     return clean_text(text)
+
+
+def _is_number(value: Any) -> bool:
+    """A label that is a number (`1`, `"2"`, `3.5`): numbers are how people pick choices."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    return isinstance(value, str) and value.strip().isdigit()
+
+
+def _type_name(expected: type) -> str:
+    return {int: "whole number", list: "list of texts", str: "text"}.get(
+        expected, expected.__name__)
 
 
 class _Loader:
@@ -84,19 +103,23 @@ class _Loader:
 
     def files(self) -> list[Path]:
         if not self.root.is_dir():
-            self.problems.add(Where(str(self.root), 1, 1), "flows directory not found")
+            self.problems.add(self._root_where(), "flows directory not found")
             return []
         root = self.root.resolve()
         out = []
-        for path in sorted(self.root.glob("*.yaml")):
+        for path in flow_files(self.root):
             if not path.resolve().is_relative_to(root):
-                self.problems.add(Where(self._show(path), 1, 1), "file points outside the flows directory")
+                self.problems.add(Where(self._show(path), 1, 1),
+                                  "file points outside the flows directory")
                 continue
             out.append(path)
         if len(out) > MAX_FILES:
-            self.problems.add(Where(str(self.root), 1, 1), f"too many flow files (at most {MAX_FILES})")
+            self.problems.add(self._root_where(), f"too many flow files (at most {MAX_FILES})")
             return out[:MAX_FILES]
         return out
+
+    def _root_where(self) -> Where:
+        return Where(self._show(self.root), 1, 1)
 
     def _show(self, path: Path) -> str:
         try:
@@ -118,7 +141,8 @@ class _Loader:
             return
         for key in doc:
             if key not in FILE_KEYS:
-                self.problems.add(_key_where(doc, key), f"unknown key {key!r} (expected one of {', '.join(sorted(FILE_KEYS))})")
+                self.problems.add(_key_where(doc, key), f"unknown key {key!r} "
+                                  f"(expected one of {', '.join(sorted(FILE_KEYS))})")
         if "texts" in doc:
             self._texts(doc["texts"], _key_where(doc, "texts"))
         if "routes" in doc:
@@ -156,7 +180,7 @@ class _Loader:
                 self.problems.add(kw, f"route {key!r} defined twice")
                 continue
             target = _parse_target(value, "")
-            if target is None or target.is_home:
+            if target is None or target.is_home or not target.flow:
                 self.problems.add(kw, f"route {key!r} must be 'flow:step'")
                 continue
             self.routes[key] = target
@@ -182,7 +206,8 @@ class _Loader:
                 steps[step_id] = step
         start = doc.get("start")
         if not isinstance(start, str) or start not in steps_node:
-            self.problems.add(_key_where(doc, "start"), f"'start' must name a step of flow {name!r}")
+            self.problems.add(_key_where(doc, "start"),
+                              f"'start' must name a step of flow {name!r}")
             start = next(iter(steps_node))
         description = doc.get("description", "")
         self.flows[name] = Flow(name=name, start=start, steps=steps, where=doc.where,
@@ -198,7 +223,8 @@ class _Loader:
             return None
         for key in raw:
             if key not in STEP_KEYS:
-                p.add(_key_where(raw, key), f"unknown key {key!r} in step {step_id!r} (expected one of {', '.join(sorted(STEP_KEYS))})")
+                p.add(_key_where(raw, key), f"unknown key {key!r} in step {step_id!r} "
+                      f"(expected one of {', '.join(sorted(STEP_KEYS))})")
         say = None
         if "say" in raw:
             say = _check_text(raw["say"], _key_where(raw, "say"), p, "'say'")
@@ -229,8 +255,12 @@ class _Loader:
                 self.targets.append((nxt, _key_where(raw, "next")))
         elif expect is not Expect.CHOICE:
             p.add(where, f"step {step_id!r} needs 'next' (where to go after it)")
-        action = self._action(raw.get("action"), _key_where(raw, "action")) if "action" in raw else None
-        checks = self._checks(raw.get("checks"), _key_where(raw, "checks")) if "checks" in raw else ()
+        action = None
+        if "action" in raw:
+            action = self._action(raw.get("action"), _key_where(raw, "action"))
+        checks: tuple[CheckSpec, ...] = ()
+        if "checks" in raw:
+            checks = self._checks(raw.get("checks"), _key_where(raw, "checks"))
         if checks and expect is not Expect.TEXT:
             p.add(_key_where(raw, "checks"), "'checks' only apply to expect: text")
         save = raw.get("save")
@@ -244,7 +274,8 @@ class _Loader:
         else:
             for item in policies_raw:
                 if item not in POLICIES:
-                    p.add(_key_where(raw, "policies"), f"unknown policy {item!r} (expected {', '.join(POLICIES)})")
+                    p.add(_key_where(raw, "policies"),
+                          f"unknown policy {item!r} (expected {', '.join(POLICIES)})")
                 else:
                     policies.append(str(item))
         article = raw.get("article", False)
@@ -271,21 +302,30 @@ class _Loader:
                 continue
             for key in item:
                 if key not in CHOICE_KEYS:
-                    self.problems.add(_key_where(item, key), f"unknown key {key!r} in a choice (expected label, next, action)")
-            label = _check_text(item.get("label"), _key_where(item, "label"), self.problems, "'label'")
+                    self.problems.add(_key_where(item, key), f"unknown key {key!r} in a choice "
+                                      "(expected label, next, action)")
+            label_raw = item.get("label")
+            label_where = _key_where(item, "label")
+            label = None
+            if _is_number(label_raw):
+                self.problems.add(label_where,
+                                  "a choice label cannot be a number (numbers pick choices)")
+            else:
+                label = _check_text(label_raw, label_where, self.problems, "'label'")
             target = _parse_target(item.get("next"), flow)
             if target is None:
-                self.problems.add(_key_where(item, "next"), "a choice needs 'next': a step, 'flow:step' or '@home'")
+                self.problems.add(_key_where(item, "next"),
+                                  "a choice needs 'next': a step, 'flow:step' or '@home'")
             else:
                 self.targets.append((target, _key_where(item, "next")))
-            action = self._action(item.get("action"), _key_where(item, "action")) if "action" in item else None
+            action = None
+            if "action" in item:
+                action = self._action(item.get("action"), _key_where(item, "action"))
             if label is not None:
                 folded = label.casefold()
                 if folded in seen:
                     self.problems.add(iw, f"duplicate choice {label!r} in step {step_id!r}")
                 seen.add(folded)
-                if label.strip().isdigit():
-                    self.problems.add(iw, "a choice label cannot be a number (numbers pick choices)")
             if label is not None and target is not None:
                 out.append(Choice(label=label, next=target, action=action))
         return tuple(out)
@@ -295,7 +335,8 @@ class _Loader:
             hint = ""
             if isinstance(name, str) and ("." in name or ":" in name):
                 hint = " (flows cannot name Python code)"
-            self.problems.add(where, f"unknown action {name!r}{hint}; known: {', '.join(sorted(ACTIONS))}")
+            self.problems.add(where, f"unknown action {name!r}{hint}; "
+                              f"known: {', '.join(sorted(ACTIONS))}")
             return None
         return name
 
@@ -310,26 +351,40 @@ class _Loader:
                 continue
             name = item["check"]
             if not isinstance(name, str) or name not in CHECKS:
-                hint = " (flows cannot name Python code)" if isinstance(name, str) and "." in name else ""
-                self.problems.add(_key_where(item, "check"), f"unknown check {name!r}{hint}; known: {', '.join(sorted(CHECKS))}")
+                hint = ""
+                if isinstance(name, str) and ("." in name or ":" in name):
+                    hint = " (flows cannot name Python code)"
+                self.problems.add(_key_where(item, "check"), f"unknown check {name!r}{hint}; "
+                                  f"known: {', '.join(sorted(CHECKS))}")
                 continue
-            error = _check_text(item.get("error"), _key_where(item, "error"), self.problems, "'error'")
+            error = _check_text(item.get("error"), _key_where(item, "error"), self.problems,
+                                "'error'")
             schema = CHECKS[name]
             params: dict[str, Any] = {}
             for key, value in item.items():
                 if key in ("check", "error"):
                     continue
+                kw = _key_where(item, key)
                 if key not in schema:
-                    self.problems.add(_key_where(item, key), f"unknown parameter {key!r} for check {name!r}")
+                    known = ", ".join(sorted(schema)) or "none"
+                    self.problems.add(kw, f"unknown parameter {key!r} for check {name!r} "
+                                      f"(parameters: {known})")
                     continue
                 expected = schema[key]
+                must = f"parameter {key!r} of check {name!r} must be a {_type_name(expected)}"
                 if not isinstance(value, expected) or isinstance(value, bool):
-                    self.problems.add(_key_where(item, key), f"parameter {key!r} of check {name!r} must be a {expected.__name__}")
+                    self.problems.add(kw, must)
                     continue
-                if expected is list and not all(isinstance(v, str) and v.strip() for v in value):
-                    self.problems.add(_key_where(item, key), f"parameter {key!r} must be a list of texts")
+                if isinstance(value, list):
+                    if not value or not all(isinstance(v, str) and v.strip() for v in value):
+                        self.problems.add(kw, f"{must} (non-empty)")
+                        continue
+                    params[key] = [str(v) for v in value]
+                elif isinstance(value, int) and value < 1:
+                    self.problems.add(kw, f"{must} of at least 1")
                     continue
-                params[key] = list(value) if isinstance(value, list) else value
+                else:
+                    params[key] = value
             if error is not None:
                 out.append(CheckSpec(name=name, error=error, params=params))
         return tuple(out)
@@ -338,7 +393,7 @@ class _Loader:
         p = self.problems
         for key in ROUTES:
             if key not in self.routes:
-                p.add(Where(str(self.root), 1, 1), f"missing route {key!r} (in a 'routes:' mapping)")
+                p.add(self._root_where(), f"missing route {key!r} (in a 'routes:' mapping)")
         for target, where in self.targets:
             if target.is_home:
                 continue
@@ -348,7 +403,8 @@ class _Loader:
             elif target.step not in flow.steps:
                 p.add(where, f"unknown step {target.step!r} in flow {target.flow!r}")
         for key in sorted(set(required_texts) - set(self.texts)):
-            p.add(Where(str(self.root), 1, 1), f"missing text {key!r} (needed by the bot; add it under 'texts:')")
+            p.add(self._root_where(),
+                  f"missing text {key!r} (needed by the bot; add it under 'texts:')")
         self._reachability()
         self._auto_loops()
         if p.items:
@@ -364,7 +420,7 @@ class _Loader:
         return out
 
     def _reachability(self) -> None:
-        roots = [t for t in self.routes.values()] + [
+        roots = list(self.routes.values()) + [
             Target(f.name, f.start) for f in self.flows.values()
         ]
         seen: set[tuple[str, str]] = set()
@@ -386,29 +442,68 @@ class _Loader:
         for flow in self.flows.values():
             for step in flow.steps.values():
                 if (flow.name, step.id) not in seen:
-                    self.problems.add(step.where, f"step {step.id!r} is unreachable (no step leads to it)")
+                    self.problems.add(step.where,
+                                      f"step {step.id!r} is unreachable (no step leads to it)")
 
     def _auto_loops(self) -> None:
-        """Steps that expect nothing move on by themselves: a cycle of them would never stop."""
+        """Steps that expect nothing move on by themselves: a cycle of them would never stop.
+
+        `@home` leads to the mentee's or the mentor's home: both are followed.
+        """
+        homes = [self.routes[k] for k in ("mentee", "mentor") if k in self.routes]
+
+        def moves_on(step: Step) -> list[Step]:
+            if step.expect is not Expect.NONE or step.next is None:
+                return []
+            targets = homes if step.next.is_home else [step.next]
+            found = []
+            for target in targets:
+                flow = self.flows.get(target.flow or "")
+                nxt = flow.steps.get(target.step or "") if flow else None
+                if nxt is not None:
+                    found.append(nxt)
+            return found
+
+        done: set[tuple[str, str]] = set()
         reported: set[frozenset[tuple[str, str]]] = set()
         for flow in self.flows.values():
-            for step in flow.steps.values():
-                path: list[tuple[str, str]] = []
-                current: Step | None = step
-                while current is not None and current.expect is Expect.NONE and current.next:
-                    key = (current.flow, current.id)
-                    if key in path:
-                        cycle = path[path.index(key):]
-                        if frozenset(cycle) not in reported:
-                            reported.add(frozenset(cycle))
-                            names = " -> ".join(f"{f}:{s}" for f, s in [*cycle, key])
-                            self.problems.add(current.where, f"steps {names} loop without waiting for the person")
-                        break
-                    path.append(key)
-                    if current.next.is_home:
-                        break
-                    nflow = self.flows.get(current.next.flow or "")
-                    current = nflow.steps.get(current.next.step or "") if nflow else None
+            for first in flow.steps.values():
+                if (first.flow, first.id) in done:
+                    continue
+                path: list[Step] = []
+                on_path: set[tuple[str, str]] = set()
+                stack: list[tuple[Step, list[Step]]] = [(first, moves_on(first))]
+                path.append(first)
+                on_path.add((first.flow, first.id))
+                while stack:
+                    step, todo = stack[-1]
+                    if not todo:
+                        stack.pop()
+                        path.pop()
+                        on_path.discard((step.flow, step.id))
+                        done.add((step.flow, step.id))
+                        continue
+                    nxt = todo.pop()
+                    key = (nxt.flow, nxt.id)
+                    if key in on_path:
+                        cycle = path[[(s.flow, s.id) for s in path].index(key):]
+                        keys = frozenset((s.flow, s.id) for s in cycle)
+                        if keys not in reported:
+                            reported.add(keys)
+                            names = " -> ".join(f"{s.flow}:{s.id}" for s in [*cycle, nxt])
+                            self.problems.add(nxt.where, f"steps {names} loop without "
+                                              "waiting for the person")
+                        continue
+                    if key in done:
+                        continue
+                    path.append(nxt)
+                    on_path.add(key)
+                    stack.append((nxt, moves_on(nxt)))
+
+
+def flow_files(root: Path) -> list[Path]:
+    """The flow files of a directory: `*.yaml`, but hidden files (editor locks, backups)."""
+    return sorted(p for p in Path(root).glob("*.yaml") if not p.name.startswith("."))
 
 
 def load_flows(root: Path, required_texts: Iterable[str] = ()) -> FlowSet:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from transitions import Machine
+from transitions import Machine, MachineError, State
+from transitions.extensions.diagrams import GraphMachine
 
 from bot.flows.model import Flow, FlowSet, Step
 
@@ -53,9 +54,18 @@ class FlowMachine:
         )
 
     def fire(self, state: str, trigger: str) -> str:
-        """The state reached from `state` by `trigger` (EXIT when the target is elsewhere)."""
+        """The state reached from `state` by `trigger` (EXIT when the target is elsewhere).
+
+        Raises `transitions.MachineError` when `state` is not a step of the flow or `trigger`
+        does not leave it.
+        """
+        if state not in self.flow.steps:
+            raise MachineError(f"{state!r} is not a step of flow {self.flow.name!r}")
+        event = self._machine.events.get(trigger)
+        if event is None:
+            raise MachineError(f"no event {trigger!r} in flow {self.flow.name!r}")
         cursor = _Cursor(state)
-        self._machine.events[trigger].trigger(cursor)
+        event.trigger(cursor)
         return cursor.state
 
     def can_fire(self, state: str, trigger: str) -> bool:
@@ -71,32 +81,56 @@ def step_after(machine: FlowMachine, step: Step, index: int | None) -> str:
     return machine.fire(step.id, step.trigger(index))
 
 
-def mermaid(flow: Flow, title: str | None = None) -> str:
-    """The flow as a Mermaid state diagram, drawn by `transitions`' Mermaid engine."""
-    from transitions.extensions.diagrams import GraphMachine
+class _Drawing:
+    """The model a `GraphMachine` draws (it needs one to attach `get_graph` to)."""
 
-    labels: dict[str, str] = {}
+
+class _LabelledState(State):
+    """A state drawn with a label of its own (the Mermaid engine reads `label`)."""
+
+    def __init__(self, *args: Any, label: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if label:
+            self.label = label
+
+
+class _DiagramMachine(GraphMachine):
+    state_cls = _LabelledState
+
+
+def _mermaid_label(text: str) -> str:
+    """One line, without the characters that end a Mermaid label or statement."""
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    first = first.replace('"', "'").replace(";", ",").replace("#", "")
+    return first if len(first) <= 40 else first[:39] + "…"
+
+
+def mermaid(flow: Flow, title: str | None = None) -> str:
+    """The flow as a Mermaid state diagram, drawn by `transitions`' Mermaid engine.
+
+    A target outside the flow (`@home`, `flow:step`) is drawn as an upper-case node (step ids
+    are lower case, so it never merges with a step) labelled with the target.
+    """
+    exits: dict[str, str] = {}  # node name -> target as written
     transitions: list[dict[str, Any]] = []
     for step in flow.steps.values():
-        edges = [(c.label, c.next) for c in step.choices]
+        edges = [(step.trigger(i), c.label, c.next) for i, c in enumerate(step.choices, 1)]
         if step.next is not None:
-            edges.append(("", step.next))
-        for label, target in edges:
-            dest = target.step if target.flow == flow.name else str(target).replace(":", "_").replace("@", "")
-            labels.setdefault(dest or "", str(target))
-            trigger = _short(label) if label else ("answer" if step.expect.value == "text" else "then")
-            transitions.append({"trigger": trigger, "source": step.id, "dest": dest})
-    states = list(flow.steps)
-    for dest in labels:
-        if dest not in states:
-            states.append(dest)
-    machine = GraphMachine(model=None, states=states, transitions=transitions, initial=flow.start,
-                           auto_transitions=False, graph_engine="mermaid",
-                           title=title or flow.name, show_conditions=False)
-    graph = machine.get_graph()
+            label = "(answer)" if step.expect.value == "text" else "(then)"
+            edges.append((step.trigger(), label, step.next))
+        for trigger, label, target in edges:
+            if target.flow == flow.name and not target.is_home:
+                dest = target.step
+            else:
+                dest = "HOME" if target.is_home else f"TO_{target.flow}__{target.step}"
+                exits[dest] = str(target)
+            transitions.append({"trigger": trigger, "source": step.id, "dest": dest,
+                                "label": _mermaid_label(label)})
+    states: list[Any] = list(flow.steps)
+    states += [{"name": name, "label": f"→ {shown}"} for name, shown in exits.items()]
+    machine = _DiagramMachine(model=_Drawing(), states=states, transitions=transitions,
+                           initial=flow.start, auto_transitions=False, graph_engine="mermaid",
+                           title=f"title: {_mermaid_label(title or flow.name)}",
+                           show_conditions=False)
+    graph = machine.get_combined_graph()
     return str(graph.draw(None))
-
-
-def _short(label: str) -> str:
-    first = label.splitlines()[0]
-    return first if len(first) <= 40 else first[:39] + "…"

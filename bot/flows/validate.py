@@ -11,7 +11,7 @@ from bot.engine.texts import REQUIRED_TEXTS
 from bot.errors import FlowError
 from bot.flows.extract_all import source_messages
 from bot.flows.loader import load_flows
-from bot.flows.vocabulary import placeholders
+from bot.flows.vocabulary import lone_braces, placeholders
 
 
 def check_catalogs(flows_dir: Path, locales_dir: Path) -> list[str]:
@@ -31,16 +31,22 @@ def check_catalogs(flows_dir: Path, locales_dir: Path) -> list[str]:
         for msgid, where in sources.items():
             message = catalog.get(msgid)
             line = message.lineno if message is not None and message.lineno else 1
+            at = f"{po_path}:{line}:1"
             if message is None or not message.string:
-                problems.append(f"{po_path}:{line}:1: missing {lang} translation for {where} ({_short(msgid)})")
+                problems.append(f"{at}: missing {lang} translation for {where} ({_short(msgid)})")
                 continue
             if message.fuzzy:
-                problems.append(f"{po_path}:{line}:1: fuzzy {lang} translation for {where} ({_short(msgid)})")
+                problems.append(f"{at}: fuzzy {lang} translation for {where} ({_short(msgid)})")
             translated = message.string if isinstance(message.string, str) else message.string[0]
-            if sorted(placeholders(msgid)) != sorted(placeholders(translated)):
+            source_names = set(placeholders(msgid))
+            translated_names = set(placeholders(translated))
+            if source_names != translated_names:
                 problems.append(
-                    f"{po_path}:{line}:1: placeholders differ from the source for {where}: "
-                    f"{sorted(set(placeholders(msgid)))} vs {sorted(set(placeholders(translated)))}")
+                    f"{at}: placeholders differ from the source for {where}: "
+                    f"{sorted(source_names)} vs {sorted(translated_names)}")
+            elif lone_braces(translated):
+                problems.append(f"{at}: a lone '{{' or '}}' in the {lang} translation for {where}"
+                                " (write '{{' or '}}' for a literal brace)")
     return problems
 
 
@@ -62,6 +68,7 @@ def validate_all(config: Config) -> str:
         raise FlowError(problems)
     assert flowset is not None
     steps = sum(len(f.steps) for f in flowset.flows.values())
-    langs = sorted(p.parent.parent.name for p in config.paths.locales.glob("*/LC_MESSAGES/messages.po"))
+    catalogs = config.paths.locales.glob("*/LC_MESSAGES/messages.po")
+    langs = sorted(p.parent.parent.name for p in catalogs)
     return (f"ok: {len(flowset.flows)} flows, {steps} steps, {len(flowset.texts)} texts; "
             f"catalogs: {', '.join(langs) or 'none'}")

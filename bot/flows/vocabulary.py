@@ -11,7 +11,8 @@ import re
 
 # action name -> what it does (shown by `flows validate` when a name is unknown)
 ACTIONS: dict[str, str] = {
-    "sign_charter": "records the signature (name typed in the step, date, channel, charter version)",
+    "sign_charter": "records the signature (name typed in the step, date, channel, "
+                    "charter version)",
     "new_question": "starts an empty question draft",
     "submit_question": "sends the drafted question to the mentor and acknowledges it",
     "discard_question": "throws the draft away",
@@ -49,3 +50,9 @@ def placeholders(text: str) -> list[str]:
     """The `{names}` used by a text (doubled braces `{{` are literal)."""
     stripped = text.replace("{{", "").replace("}}", "")
     return PLACEHOLDER_RE.findall(stripped)
+
+
+def lone_braces(text: str) -> bool:
+    """True when a `{` or `}` is neither doubled nor part of a `{placeholder}`."""
+    stripped = text.replace("{{", "").replace("}}", "")
+    return "{" in PLACEHOLDER_RE.sub("", stripped) or "}" in PLACEHOLDER_RE.sub("", stripped)

@@ -13,6 +13,9 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 MAX_FILE_BYTES = 512 * 1024
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
+_CUSTOM_TAG = "custom YAML tags are not allowed (no Python objects here)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,65 +52,126 @@ def _where(path: str, node: Node) -> Where:
     return Where(path, node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def _build(node: Node, path: str, loader: yaml.SafeLoader) -> Any:
-    if isinstance(node, MappingNode):
+class _Builder:
+    """Builds `Located` values from a composed node graph.
+
+    Each node is built once: an alias (`*anchor`) yields the value built for its anchor, so
+    nested aliases ("billion laughs") cost nothing, and an alias inside its own anchor is an
+    error instead of an endless recursion.
+    """
+
+    def __init__(self, path: str, loader: yaml.SafeLoader) -> None:
+        self.path = path
+        self.loader = loader
+        self.memo: dict[int, Any] = {}
+        self.active: set[int] = set()
+
+    def build(self, node: Node) -> Any:
+        ident = id(node)
+        if ident in self.memo:
+            return self.memo[ident]
+        if ident in self.active:
+            raise SourceError(f"{_where(self.path, node)}: an alias cannot contain itself")
+        if isinstance(node, MappingNode | SequenceNode) and node.tag not in _COLLECTION_TAGS:
+            raise SourceError(f"{_where(self.path, node)}: {_CUSTOM_TAG}")
+        self.active.add(ident)
+        try:
+            if isinstance(node, MappingNode):
+                value: Any = self._mapping(node)
+            elif isinstance(node, SequenceNode):
+                value = self._sequence(node)
+            else:
+                value = self._scalar(node)
+        finally:
+            self.active.discard(ident)
+        self.memo[ident] = value
+        return value
+
+    def _scalar(self, node: Node) -> Any:
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+            # PyYAML's constructors raise plain errors for values such as 2020-13-45.
+            raise SourceError(f"{_where(self.path, node)}: invalid value: {exc}") from None
+
+    def _mapping(self, node: MappingNode) -> Located:
         out = Located()
-        out.where = _where(path, node)
+        out.where = _where(self.path, node)
         out.key_where = {}
-        loader.flatten_mapping(node)  # merge keys (<<: *anchor)
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
-            if not isinstance(key, str | int | float | bool) or key is None:
-                raise SourceError(f"{_where(path, key_node)}: a key must be a plain word")
-            key = str(key)
-            if key in out:
-                raise SourceError(f"{_where(path, key_node)}: duplicate key {key!r}")
-            out.key_where[key] = _where(path, key_node)
-            out[key] = _build(value_node, path, loader)
+        explicit = sum(1 for key, _ in node.value if key.tag != _MERGE_TAG)
+        self.loader.flatten_mapping(node)  # merged pairs (<<: *anchor) come first
+        merged = len(node.value) - explicit
+        written: set[str] = set()
+        for index, (key_node, value_node) in enumerate(node.value):
+            if not isinstance(key_node, ScalarNode):
+                raise SourceError(f"{_where(self.path, key_node)}: a key must be a plain word")
+            # The key as written: YAML 1.1 would read `no:` or `on:` as booleans.
+            key = str(key_node.value)
+            if index >= merged:  # an explicit key overrides a merged one, never another
+                if key in written:
+                    raise SourceError(f"{_where(self.path, key_node)}: duplicate key {key!r}")
+                written.add(key)
+            out.key_where[key] = _where(self.path, key_node)
+            out[key] = self.build(value_node)
         return out
-    if isinstance(node, SequenceNode):
+
+    def _sequence(self, node: SequenceNode) -> LocatedList:
         items = LocatedList()
-        items.where = _where(path, node)
+        items.where = _where(self.path, node)
         items.item_where = []
         for item in node.value:
-            items.item_where.append(_where(path, item))
-            items.append(_build(item, path, loader))
+            items.item_where.append(_where(self.path, item))
+            items.append(self.build(item))
         return items
-    assert isinstance(node, ScalarNode)
-    return loader.construct_object(node, deep=True)  # type: ignore[no-untyped-call]
 
 
 def load_located(path: Path, display: str | None = None) -> Any:
     """Parse one YAML file into `Located` / `LocatedList` / scalars; raise `SourceError`."""
     shown = display or str(path)
     try:
+        if not path.is_file():
+            raise SourceError(f"{shown}:1:1: not a regular file")
         size = path.stat().st_size
     except OSError as exc:
-        raise SourceError(f"{shown}:1:1: cannot read: {exc.strerror}") from None
+        raise SourceError(f"{shown}:1:1: cannot read: {exc.strerror or exc}") from None
     if size > MAX_FILE_BYTES:
         raise SourceError(f"{shown}:1:1: file too large ({size} bytes, at most {MAX_FILE_BYTES})")
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise SourceError(f"{shown}:1:1: not UTF-8 text") from None
+        data = path.read_bytes()[: MAX_FILE_BYTES + 1]
+    except OSError as exc:
+        raise SourceError(f"{shown}:1:1: cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:  # grew since stat
+        raise SourceError(f"{shown}:1:1: file too large (at most {MAX_FILE_BYTES} bytes)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise SourceError(f"{shown}:{line}:1: not UTF-8 text") from None
     return load_located_text(text, shown)
 
 
 def load_located_text(text: str, shown: str) -> Any:
+    """Parse YAML text (`shown` names it in messages); raise `SourceError`, never another."""
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return None
-        return _build(node, shown, loader)
+        return _Builder(shown, loader).build(node)
+    except SourceError:
+        raise
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{shown}:{mark.line + 1}:{mark.column + 1}" if mark else f"{shown}:1:1"
         problem = exc.problem or exc.context or "invalid YAML"
         if "could not determine a constructor" in str(exc):
-            problem = "custom YAML tags are not allowed (no Python objects in flows)"
+            problem = _CUSTOM_TAG
         raise SourceError(f"{where}: {problem}") from None
     except yaml.YAMLError as exc:
         raise SourceError(f"{shown}:1:1: {exc}") from None
+    except RecursionError:
+        raise SourceError(f"{shown}:1:1: nested too deeply") from None
     finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+        loader.dispose()

@@ -15,19 +15,26 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 TRANSLATABLE_KEYS = frozenset({"say", "label", "error"})
 
 
-def _walk(node: Node, parent_key: str | None, in_texts: bool) -> Iterator[tuple[int, str, str]]:
+def _walk(node: Node, parent_key: str | None, in_texts: bool,
+          visited: set[tuple[int, bool]]) -> Iterator[tuple[int, str, str]]:
+    # An alias (*anchor) repeats a node: walk each node once (also bounds "billion laughs").
+    if (id(node), in_texts) in visited:
+        return
+    visited.add((id(node), in_texts))
     if isinstance(node, MappingNode):
         for key_node, value_node in node.value:
             key = str(key_node.value) if isinstance(key_node, ScalarNode) else ""
             if isinstance(value_node, ScalarNode) and (in_texts or key in TRANSLATABLE_KEYS):
                 text = str(value_node.value).strip()
                 if text:
-                    yield value_node.start_mark.line + 1, text, f"{parent_key or ''}.{key}".strip(".")
+                    where = f"{parent_key or ''}.{key}".strip(".")
+                    yield value_node.start_mark.line + 1, text, where
             else:
-                yield from _walk(value_node, key, key == "texts" and parent_key is None and not in_texts)
+                top_texts = key == "texts" and parent_key is None and not in_texts
+                yield from _walk(value_node, key, top_texts, visited)
     elif isinstance(node, SequenceNode):
         for item in node.value:
-            yield from _walk(item, parent_key, False)
+            yield from _walk(item, parent_key, False, visited)
 
 
 def iter_texts(source: str) -> Iterator[tuple[int, str, str]]:
@@ -36,7 +43,7 @@ def iter_texts(source: str) -> Iterator[tuple[int, str, str]]:
     if node is None:
         return
     seen: set[tuple[int, str]] = set()
-    for line, text, where in _walk(node, None, False):
+    for line, text, where in _walk(node, None, False, set()):
         if (line, text) not in seen:  # YAML aliases (*anchor) repeat a node
             seen.add((line, text))
             yield line, text, where

@@ -84,7 +84,7 @@ _ID: Final = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
 _TOP_KEYS: Final = frozenset({"version", "negation", "literal_markers", "idioms", "rules"})
 _ENTRY_KEYS: Final = frozenset({"id", "lang", "regex", "patterns", "note"})
 _RULE_KEYS: Final = _ENTRY_KEYS | {"level", "negatable"}
-_NEGATION_KEYS: Final = frozenset({"window", "cues", "breakers", "downgrade"})
+_NEGATION_KEYS: Final = frozenset({"window", "cues", "ignore", "breakers", "downgrade"})
 
 # What folding does not cover: ligatures (NFD keeps "œ") and elongated letters ("mouriiir").
 _LIGATURES: Final = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae"})
@@ -176,7 +176,11 @@ class _Reader:
 
     def pattern_text(self, raw: object, where: str, *, is_regex: bool) -> str:
         if not isinstance(raw, str):
-            hint = " (YAML reads yes/no/on/off as booleans: quote it)" if isinstance(raw, bool) else ""
+            hint = ""
+            if isinstance(raw, bool):
+                hint = " (YAML reads yes/no/on/off as booleans: quote the pattern)"
+            elif isinstance(raw, Mapping):
+                hint = " (YAML read ': ' as a key separator: quote the pattern)"
             raise self.fail(where, f"a pattern must be text, got {raw!r}{hint}")
         if not raw.strip():
             raise self.fail(where, "empty pattern")
@@ -228,6 +232,7 @@ class SafetyPolicy:
         "_breakers",
         "_cues",
         "_idioms",
+        "_ignore",
         "_literal",
         "_rules",
         "_window",
@@ -247,6 +252,7 @@ class SafetyPolicy:
             raise reader.fail("negation.window", f"expected a number of words 1..20, got {window!r}")
         self._window: int = window
         self._cues = self._raw_regexes(reader, negation.get("cues"), "negation.cues")
+        self._ignore = self._raw_regexes(reader, negation.get("ignore"), "negation.ignore")
         breakers = self._raw_regexes(reader, negation.get("breakers"), "negation.breakers")
         self._breakers = re.compile(
             re.escape(_IDIOM_MARK.strip()) + ("" if breakers is None else f"|{breakers.pattern}")
@@ -371,6 +377,8 @@ class SafetyPolicy:
             clause_start = breaker.end()
         before = sentence[clause_start:start].split()[-self._window :]
         scope = " ".join([*before, sentence[start:end]])
+        if self._ignore is not None:  # "can't stop thinking about...", "n'arrête pas de..."
+            scope = self._ignore.sub(" ", scope)
         return self._cues.search(scope) is not None
 
 

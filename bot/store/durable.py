@@ -69,7 +69,40 @@ def read_json_lines(path: Path) -> list[dict[str, Any]]:
     return out
 
 
-class DurableStorage(Storage):  # type: ignore[misc]
+def json_line(value: Any) -> str:
+    """`value` as one line of JSON that UTF-8 can always encode (see `json_bytes`)."""
+    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, ensure_ascii=True)
+    return text
+
+
+def json_bytes(value: Any) -> bytes:
+    """`value` as compact UTF-8 JSON; text that UTF-8 cannot carry (a lone surrogate from a
+    broken client) is written escaped, so it still round-trips instead of failing the write."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
+def _check_document(data: Any) -> dict[str, dict[str, Any]]:
+    """A TinyDB file is {table: {doc id: {field: value}}}; anything else was not written by us."""
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object of tables")
+    for name, table in data.items():
+        if not isinstance(table, dict):
+            raise ValueError(f"table {name!r} is not a JSON object")
+        for doc_id, doc in table.items():
+            if not isinstance(doc, dict):
+                raise ValueError(f"document {doc_id!r} of table {name!r} is not a JSON object")
+    return data
+
+
+class DurableStorage(Storage):
     """A TinyDB storage that keeps the document in memory and writes it only on `flush()`.
 
     TinyDB writes on every table operation; buffering lets one logical change (state, questions,
@@ -85,7 +118,7 @@ class DurableStorage(Storage):  # type: ignore[misc]
     def read(self) -> dict[str, dict[str, Any]] | None:
         if not self._loaded:
             try:
-                self._data = json.loads(self.path.read_bytes())
+                self._data = _check_document(json.loads(self.path.read_bytes()))
             except FileNotFoundError:
                 self._data = None
             self._loaded = True
@@ -99,8 +132,7 @@ class DurableStorage(Storage):  # type: ignore[misc]
     def flush(self) -> None:
         if self._dirty and self._data is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            payload = json.dumps(self._data, ensure_ascii=False, separators=(",", ":"))
-            atomic_write(self.path, payload.encode("utf-8"))
+            atomic_write(self.path, json_bytes(self._data))
             self._dirty = False
 
     def close(self) -> None:

@@ -8,11 +8,14 @@ Layout under the data directory:
 One small file per person keeps the cost of a message flat as the organisation grows, and
 erasure is the removal of one directory. Writes go through one lock (TinyDB is not
 thread-safe), each one atomic.
+
+A person id becomes a directory name by percent-encoding every character but letters, digits
+and `_.-~` (so `/`, `:`, spaces and `..` can never leave `people/`), and a leading dot too:
+names starting with a dot are the store's own (temporary files, erasures in progress).
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 import threading
 from collections.abc import Iterator
@@ -28,16 +31,32 @@ from bot.store.durable import (
     atomic_write,
     durable_append,
     fsync_dir,
+    json_line,
     read_json_lines,
 )
 from bot.store.model import JournalEntry, PersonData, SharedData
 
 _LIST_TABLES = ("signatures", "questions", "outbox")
 _DOC_TABLES = ("state", "meta")
+_SHARED_TABLES = ("counters", "questions", "invitations", "enrolled", "scheduler", "transports")
+_FORGET_PREFIX = ".forget-"
+MAX_NAME = 200  # bytes of an encoded person id; file systems allow 255
 
 
 class StoreError(UserError):
     """A store file that cannot be read (edited by hand, disk trouble): names the file."""
+
+
+def person_dir_name(pid: str) -> str:
+    """The directory name of a person id: reversible (`unquote`), safe, never hidden."""
+    if not pid:
+        raise StoreError("a person id cannot be empty")
+    name = quote(pid, safe="")
+    if name.startswith("."):
+        name = "%2E" + name[1:]
+    if len(name.encode("ascii")) > MAX_NAME:
+        raise StoreError(f"person id too long for the store ({len(pid)} characters): {pid[:40]!r}…")
+    return name
 
 
 def _open(path: Path) -> tuple[TinyDB, DurableStorage]:
@@ -51,9 +70,19 @@ def _read_db(path: Path) -> TinyDB:
     try:
         db, _ = _open(path)
         db.tables()  # forces the read
-    except ValueError as exc:
+    except ValueError as exc:  # also json.JSONDecodeError and UnicodeDecodeError
         raise StoreError(f"{path}: unreadable store file: {exc}") from None
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read the store file: {exc.strerror or exc}") from None
     return db
+
+
+def _first_doc(db: TinyDB, name: str, path: Path) -> dict[str, Any]:
+    docs = db.table(name).all()
+    if len(docs) > 1:
+        raise StoreError(f"{path}: unreadable store file: table {name!r} holds {len(docs)} "
+                         "documents, expected one")
+    return dict(docs[0]) if docs else {}
 
 
 class TinyStore:
@@ -65,13 +94,20 @@ class TinyStore:
         self._lock = threading.RLock()
         try:
             self.people_dir.mkdir(parents=True, exist_ok=True)
+            self._finish_erasures()
         except OSError as exc:
-            raise StoreError(f"{self.root}: cannot create the data directory: {exc}") from None
+            raise StoreError(f"{self.root}: cannot use the data directory: {exc}") from None
+
+    def _finish_erasures(self) -> None:
+        """An erasure interrupted by a crash is completed: nothing of that person remains."""
+        for child in self.people_dir.iterdir():
+            if child.name.startswith(_FORGET_PREFIX) and child.is_dir():
+                shutil.rmtree(child)
 
     # -- people ---------------------------------------------------------------------------
 
     def _dir(self, pid: str) -> Path:
-        return self.people_dir / quote(pid, safe="")
+        return self.people_dir / person_dir_name(pid)
 
     def load_person(self, pid: str) -> PersonData | None:
         path = self._dir(pid) / "person.json"
@@ -82,10 +118,12 @@ class TinyStore:
         for name in _LIST_TABLES:
             setattr(person, name, [dict(doc) for doc in db.table(name).all()])
         for name in _DOC_TABLES:
-            docs = db.table(name).all()
-            setattr(person, name, dict(docs[0]) if docs else {})
-        applied = db.table("applied").all()
-        person.applied = list(applied[0].get("ids", [])) if applied else []
+            setattr(person, name, _first_doc(db, name, path))
+        ids = _first_doc(db, "applied", path).get("ids", [])
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise StoreError(f"{path}: unreadable store file: 'applied' ids are not a list "
+                             "of texts")
+        person.applied = list(ids)
         return person
 
     def save_person(self, person: PersonData) -> None:
@@ -99,7 +137,7 @@ class TinyStore:
                 # Journal first: a crash before the person file is written leaves the message
                 # unapplied, so it is redelivered and replayed; the replayed lines carry the same
                 # keys and are read once.
-                lines = [json.dumps(e.to_dict(), ensure_ascii=False) for e in person.journal_new]
+                lines = [json_line(e.to_dict()) for e in person.journal_new]
                 durable_append(directory / "journal.jsonl", lines)
                 person.journal_new = []
             db, storage = _open(directory / "person.json")
@@ -138,12 +176,14 @@ class TinyStore:
         directory = self._dir(pid)
         if not directory.exists():
             return
-        payload = "".join(json.dumps(e.to_dict(), ensure_ascii=False) + "\n" for e in entries)
+        payload = "".join(json_line(e.to_dict()) + "\n" for e in entries)
         with self._lock:
             atomic_write(directory / "journal.jsonl", payload.encode("utf-8"))
 
     def person_ids(self) -> Iterator[str]:
         for child in sorted(self.people_dir.iterdir()):
+            if child.name.startswith("."):
+                continue  # an erasure in progress, or a temporary file
             if child.is_dir() and (child / "person.json").exists():
                 yield unquote(child.name)
 
@@ -153,7 +193,9 @@ class TinyStore:
             if not directory.exists():
                 return False
             # Rename first so that a crash mid-removal never leaves a half person that loads.
-            doomed = directory.with_name(f".forget-{directory.name}")
+            doomed = directory.with_name(f"{_FORGET_PREFIX}{directory.name}")
+            if doomed.exists():  # left by an earlier erasure that crashed
+                shutil.rmtree(doomed)
             directory.rename(doomed)
             fsync_dir(self.people_dir)
             shutil.rmtree(doomed)
@@ -167,16 +209,14 @@ class TinyStore:
             return SharedData()
         db = _read_db(path)
         shared = SharedData()
-        for name in ("counters", "questions", "invitations", "enrolled", "scheduler", "transports"):
-            docs = db.table(name).all()
-            if docs:
-                setattr(shared, name, dict(docs[0]))
+        for name in _SHARED_TABLES:
+            setattr(shared, name, _first_doc(db, name, path))
         return shared
 
     def save_shared(self, shared: SharedData) -> None:
         with self._lock:
             db, storage = _open(self.root / "shared.json")
-            for name in ("counters", "questions", "invitations", "enrolled", "scheduler", "transports"):
+            for name in _SHARED_TABLES:
                 table = db.table(name)
                 table.truncate()
                 table.insert(dict(getattr(shared, name)))

@@ -117,7 +117,14 @@ def simulate(config: Config, events: list[Event], output: IO[str]) -> int:
     """Run the events; write one JSON line per message sent. Returns how many were sent."""
     if not events:
         return 0
-    clock = VirtualClock(events[0].at)
+    # Start the clock where the store left off when that is earlier than the first event, so
+    # that the jobs due in between run (and print) at their own time.
+    from bot.store import TinyStore
+
+    start = events[0].at
+    for last in TinyStore(config.storage.path).load_shared().scheduler.values():
+        start = min(start, datetime.fromisoformat(last))
+    clock = VirtualClock(start)
     app = build_app(config, clock)
     tz = ZoneInfo(config.timezone)
     sent = 0

@@ -1,0 +1,91 @@
+"""The article-2 detector: settings, the detectors they enable, and the merge of their spans."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.policies.identifying.denylist import DenyListDetector
+from bot.policies.identifying.lexicon import Lexicon, load_lexicon
+from bot.policies.identifying.model import entities, load_model
+from bot.policies.identifying.names import NameDetector
+from bot.policies.identifying.spans import Detector, Span, SpanKind, resolve_overlaps
+from bot.policies.identifying.structured import (
+    AddressDetector,
+    CompanyIdDetector,
+    EmailDetector,
+    IbanDetector,
+    NirDetector,
+    PhoneDetector,
+    UrlDetector,
+)
+from bot.policies.textnorm import fold
+
+_IGNORABLE = frozenset({SpanKind.PERSON, SpanKind.ORGANISATION})
+
+
+@dataclass(frozen=True)
+class IdentifyingSettings:
+    """Per-deployment configuration of article 2."""
+
+    deny_list: tuple[str, ...] = ()
+    disabled: frozenset[SpanKind] = frozenset()  # kinds switched off by config
+    extra_stop_words: tuple[str, ...] = ()  # never flagged as names
+    lexicon_path: Path | None = None  # default: <repo>/flows/policies/identifying.yaml
+    use_model: bool = True  # spaCy NER on/off
+
+
+class IdentifyingDetector:
+    """Finds identifying data in a French or English message. Pure, apart from the model."""
+
+    def __init__(self, settings: IdentifyingSettings) -> None:
+        self.settings = settings
+        self.lexicon: Lexicon = load_lexicon(settings.lexicon_path).with_stop_words(
+            settings.extra_stop_words
+        )
+        self.detectors: tuple[Detector, ...] = tuple(self._build(settings))
+
+    def _build(self, settings: IdentifyingSettings) -> list[Detector]:
+        enabled = set(SpanKind) - settings.disabled
+        lexicon = self.lexicon
+        candidates: list[tuple[frozenset[SpanKind], Detector]] = [
+            (frozenset({SpanKind.EMAIL}), EmailDetector()),
+            (frozenset({SpanKind.PHONE}), PhoneDetector()),
+            (frozenset({SpanKind.IBAN}), IbanDetector()),
+            (frozenset({SpanKind.COMPANY_ID}), CompanyIdDetector()),
+            (frozenset({SpanKind.NIR}), NirDetector()),
+            (frozenset({SpanKind.URL}), UrlDetector(lexicon)),
+            (frozenset({SpanKind.ADDRESS}), AddressDetector(lexicon)),
+            (
+                frozenset({SpanKind.PERSON, SpanKind.ORGANISATION}),
+                NameDetector(lexicon, entities if settings.use_model else None),
+            ),
+        ]
+        if settings.deny_list:
+            candidates.append((frozenset({SpanKind.DENIED}), DenyListDetector(settings.deny_list)))
+        return [detector for kinds, detector in candidates if kinds & enabled]
+
+    def warm_up(self) -> None:
+        """Load the model now rather than on the first message that needs it."""
+        if self.settings.use_model and not (
+            {SpanKind.PERSON, SpanKind.ORGANISATION} <= self.settings.disabled
+        ):
+            load_model()
+
+    def detect(self, text: str, ignore: Collection[str] = ()) -> list[Span]:
+        """Sorted, non-overlapping spans (the longest/most specific wins on overlap).
+
+        `ignore`: surfaces (compared after casefold + accent folding) that the person declared
+        not identifying; they apply to PERSON and ORGANISATION only, never to structured kinds
+        nor to DENIED.
+        """
+        ignored = {fold(surface) for surface in ignore}
+        candidates = [
+            span
+            for detector in self.detectors
+            for span in detector.detect(text)
+            if span.kind not in self.settings.disabled
+            and not (span.kind in _IGNORABLE and fold(span.text) in ignored)
+        ]
+        return resolve_overlaps(candidates)

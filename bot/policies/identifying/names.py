@@ -1,0 +1,360 @@
+"""Names of people and organisations: rules first, the spaCy model as a second opinion.
+
+The small French model alone tags many capitalised common words (and most of an English
+sentence) as entities, so the detector works from capitalised words instead:
+
+1. rules that are almost never wrong: a courtesy title before a name ("Mme Dupont"), a
+   legal form or trade word next to a name ("SARL Durand", "la boulangerie Moreau");
+2. runs of capitalised words that are not in the lexicon's stop-lists (roles, days,
+   months, acronyms, places, tools...). Mid-sentence, a capital letter is a strong sign of
+   a name. At the start of a sentence it is not, so a lone sentence-initial word is kept
+   only when the model also sees an entity there;
+3. the model's labels choose between person and organisation, and a word it tags as a
+   location right after "à"/"in" is taken for a place;
+4. a name found once is masked everywhere in the message.
+
+The model only runs when step 2 leaves a candidate, which keeps most messages model-free.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from bot.policies.identifying.folding import FoldedText
+from bot.policies.identifying.lexicon import Lexicon
+from bot.policies.identifying.model import Entity
+from bot.policies.identifying.spans import Span, SpanKind
+from bot.policies.textnorm import fold
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
+_ELISION = re.compile(
+    r"^(?:[ldjmnstcLDJMNSTC]|[qQ]u|[jJ]usqu|[lL]orsqu|[pP]uisqu|[qQ]uoiqu|[pP]resqu)['’]"
+    r"(?=[^\W\d_])"
+)
+_POSSESSIVE = re.compile(r"['’]s$")
+_BLANK = r"[ \t\u00a0\u202f]"
+# What may separate two words of one name: spaces, " & ", or an elided particle "d'".
+_JOIN = re.compile(rf"{_BLANK}{{1,3}}|{_BLANK}*&{_BLANK}*|{_BLANK}+[dD]['’]")
+_TITLE_GAP = re.compile(rf"\.?{_BLANK}+")
+_LEGAL_GAP = re.compile(rf",?{_BLANK}+|\.?{_BLANK}+")
+_SENTENCE_ENDS = frozenset(".!?…:;\n\r")
+_OPENERS = frozenset(" \t\u00a0\u202f\"'«»“”‘’([{-–—•*·>_")
+# Pronouns glued to a verb by a hyphen ("Pourriez-vous", "Appelle-moi"): not a name.
+_VERB_PRONOUNS = frozenset(
+    "je tu il elle on nous vous ils elles moi toi lui leur ce le la les y en t-il t-elle t-on".split()
+)
+_DETERMINERS = frozenset({"la", "le", "les", "the"})
+_TRADE_CONNECTORS = frozenset({"chez", "au", "aux", "du", "des", "de", "la", "le", "les"})
+_MIN_PROPAGATED_LENGTH = 3
+
+EntityFinder = Callable[[str], Sequence[Entity]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    start: int
+    end: int
+    text: str
+    folded: str
+    initial: bool  # first word of a sentence
+
+    @property
+    def capitalised(self) -> bool:
+        return self.text[:1].isupper()
+
+    @property
+    def all_caps(self) -> bool:
+        return len(self.text) >= 2 and self.text.isupper()
+
+
+def _is_sentence_start(text: str, start: int, lexicon: Lexicon) -> bool:
+    index = start - 1
+    while index >= 0 and text[index] in _OPENERS:
+        index -= 1
+    if index < 0:
+        return True
+    if text[index] not in _SENTENCE_ENDS:
+        return False
+    if text[index] == ".":
+        # "M. Martin", "J. Dupont": the dot ends an abbreviation, not a sentence.
+        before = re.search(r"([^\W\d_]+)$", text[:index])
+        if before and (
+            before.group(1) in lexicon.title_abbreviations
+            or (len(before.group(1)) == 1 and before.group(1).isupper())
+        ):
+            return False
+    return True
+
+
+def _tokenise(text: str, lexicon: Lexicon) -> list[_Token]:
+    tokens: list[_Token] = []
+    for match in _WORD.finditer(text):
+        start, end, word = match.start(), match.end(), match.group()
+        elision = _ELISION.match(word)
+        if elision:
+            start += elision.end()
+            word = word[elision.end() :]
+        if len(word) > 3 and _POSSESSIVE.search(word):
+            end -= 2
+            word = word[:-2]
+        tokens.append(_Token(start, end, word, fold(word), _is_sentence_start(text, start, lexicon)))
+    return tokens
+
+
+class NameDetector:
+    """People and organisations. `entity_finder` is the model (None: rules only)."""
+
+    name: str = "names"
+
+    def __init__(self, lexicon: Lexicon, entity_finder: EntityFinder | None = None) -> None:
+        self._lexicon = lexicon
+        self._entity_finder = entity_finder
+
+    def detect(self, text: str) -> list[Span]:
+        return _Analysis(text, self._lexicon, self._entity_finder).run()
+
+
+class _Analysis:
+    """The work on one message; holds its tokens so that helpers stay small."""
+
+    def __init__(self, text: str, lexicon: Lexicon, entity_finder: EntityFinder | None) -> None:
+        self.text = text
+        self.lexicon = lexicon
+        self.entity_finder = entity_finder
+        self.tokens = _tokenise(text, lexicon)
+        self._entities: Sequence[Entity] | None = None
+        stopped = self._stop_phrase_ranges()
+        self.namey = [self._is_namey(t, stopped) for t in self.tokens]
+
+    # ----------------------------------------------------------------- token tests
+    def _stop_phrase_ranges(self) -> list[tuple[int, int]]:
+        matcher = self.lexicon.stop_phrase_matcher
+        if not matcher or not any(t.capitalised for t in self.tokens):
+            return []
+        return list(matcher.finditer(FoldedText.of(self.text)))
+
+    def _is_namey(self, token: _Token, stopped: list[tuple[int, int]]) -> bool:
+        """Could this word be (part of) a name? Capitalised, and on no stop-list."""
+        if not token.capitalised or len(token.folded) < 2:
+            return False
+        if self.lexicon.is_stop_word(token.folded):
+            return False
+        parts = token.folded.split("-")
+        if len(parts) > 1 and (parts[-1] in _VERB_PRONOUNS or "-".join(parts[-2:]) in _VERB_PRONOUNS):
+            return False
+        return not any(start < token.end and token.start < end for start, end in stopped)
+
+    def _gap(self, left: int, right: int) -> str:
+        return self.text[self.tokens[left].end : self.tokens[right].start]
+
+    def _is_particle(self, index: int) -> bool:
+        return self.tokens[index].folded in self.lexicon.particles
+
+    # ----------------------------------------------------------------- runs of name words
+    def _run_from(self, first: int) -> int:
+        """Index of the last word of the name starting at `first` (a name word)."""
+        last = index = first
+        while index + 1 < len(self.tokens) and _JOIN.fullmatch(self._gap(index, index + 1)):
+            index += 1
+            if self.namey[index]:
+                last = index
+            elif not self._is_particle(index):
+                break
+        return last
+
+    def _run_to(self, last: int) -> int:
+        """Index of the first word of the name ending at `last` (a name word)."""
+        first = index = last
+        while index > 0 and _JOIN.fullmatch(self._gap(index - 1, index)):
+            index -= 1
+            if self.namey[index]:
+                first = index
+            elif not self._is_particle(index):
+                break
+        return first
+
+    def _span(self, first: int, last: int, kind: SpanKind) -> Span:
+        return Span.of(self.text, self.tokens[first].start, self.tokens[last].end, kind)
+
+    # ----------------------------------------------------------------- the model
+    def _model_entities(self) -> Sequence[Entity]:
+        if self._entities is None:
+            self._entities = self.entity_finder(self.text) if self.entity_finder else ()
+        return self._entities
+
+    def _entity_over(self, start: int, end: int) -> Entity | None:
+        best: Entity | None = None
+        best_overlap = 0
+        for entity in self._model_entities():
+            overlap = min(end, entity.end) - max(start, entity.start)
+            if overlap > best_overlap:
+                best, best_overlap = entity, overlap
+        return best
+
+    # ----------------------------------------------------------------- rules
+    def _title_rule(self) -> list[Span]:
+        """A courtesy title, then a name: "Mme Dupont", "M. Jean Martin", "mr smith"."""
+        spans: list[Span] = []
+        lexicon = self.lexicon
+        for index, token in enumerate(self.tokens[:-1]):
+            lowercase_title = token.folded in lexicon.lowercase_title_abbreviations
+            if not (
+                token.text in lexicon.title_abbreviations
+                or token.folded in lexicon.title_words
+                or lowercase_title
+            ):
+                continue
+            if not _TITLE_GAP.fullmatch(self._gap(index, index + 1)):
+                continue
+            following = self.tokens[index + 1]
+            if self.namey[index + 1]:
+                spans.append(self._span(index + 1, self._run_from(index + 1), SpanKind.PERSON))
+            elif (
+                lowercase_title
+                and following.text.islower()
+                and len(following.folded) >= 2
+                and not lexicon.is_stop_word(following.folded)
+            ):
+                spans.append(self._span(index + 1, index + 1, SpanKind.PERSON))
+        return spans
+
+    def _organisation_rule(self) -> list[Span]:
+        """A legal form or trade word next to a name: "SARL Durand", "Acme Ltd"."""
+        spans: list[Span] = []
+        lexicon = self.lexicon
+        count = len(self.tokens)
+        for index, token in enumerate(self.tokens):
+            if token.text in lexicon.legal_forms:
+                after = index + 1
+                if (
+                    after < count
+                    and self.namey[after]
+                    and _LEGAL_GAP.fullmatch(self._gap(index, after))
+                ):
+                    spans.append(self._span(after, self._run_from(after), SpanKind.ORGANISATION))
+                before = index - 1
+                if (
+                    before >= 0
+                    and self.namey[before]
+                    and _LEGAL_GAP.fullmatch(self._gap(before, index))
+                ):
+                    spans.append(self._span(self._run_to(before), before, SpanKind.ORGANISATION))
+            elif token.folded in lexicon.trade_words:
+                after = index + 1
+                while (
+                    after < count
+                    and after - index <= 2
+                    and self.tokens[after].folded in _TRADE_CONNECTORS
+                    and not self.namey[after]
+                ):
+                    after += 1
+                if (
+                    after < count
+                    and self.namey[after]
+                    and self._plain_gaps(index, after)
+                ):
+                    spans.append(self._span(after, self._run_from(after), SpanKind.ORGANISATION))
+        return spans
+
+    def _plain_gaps(self, first: int, last: int) -> bool:
+        return all(
+            _JOIN.fullmatch(self._gap(i, i + 1)) or self._gap(i, i + 1).strip() == ""
+            for i in range(first, last)
+        )
+
+    # ----------------------------------------------------------------- capitalised runs
+    def _candidate_runs(self, taken: list[Span]) -> list[tuple[int, int]]:
+        runs: list[tuple[int, int]] = []
+        index = 0
+        while index < len(self.tokens):
+            if not self.namey[index]:
+                index += 1
+                continue
+            last = self._run_from(index)
+            start, end = self.tokens[index].start, self.tokens[last].end
+            if not any(span.start < end and start < span.end for span in taken):
+                runs.append((index, last))
+            index = last + 1
+        return runs
+
+    def _previous_word(self, index: int) -> int | None:
+        """Index of the word before `index` in the same clause, skipping one determiner."""
+        previous = index - 1
+        if previous >= 0 and self.tokens[previous].folded in _DETERMINERS:
+            previous -= 1
+        if previous < 0:
+            return None
+        between = self.text[self.tokens[previous].end : self.tokens[index].start]
+        if any(ch in _SENTENCE_ENDS or ch == "," for ch in between):
+            return None
+        return previous
+
+    def _has_cue(self, index: int) -> bool:
+        previous = self._previous_word(index)
+        return (
+            previous is not None
+            and self.tokens[previous].folded in self.lexicon.organisation_cues
+        )
+
+    def _judge_run(self, first: int, last: int) -> SpanKind | None:
+        """Person, organisation, or None when the run is not a name after all."""
+        words = [self.tokens[i] for i in range(first, last + 1) if self.namey[i]]
+        cue = self._has_cue(first)
+        if all(word.all_caps for word in words):
+            # Unknown acronyms are jargon more often than not, unless "chez SNCF".
+            return SpanKind.ORGANISATION if cue else None
+        start, end = self.tokens[first].start, self.tokens[last].end
+        if self.tokens[first].initial and len(words) == 1:
+            # A lone capitalised word at a sentence start: trust it only if the model does.
+            entity = self._entity_over(start, end)
+            if entity is None or entity.start != start:
+                return None
+            return SpanKind.ORGANISATION if entity.label == "ORG" else SpanKind.PERSON
+        entity = self._entity_over(start, end) if self.entity_finder else None
+        if cue or (entity is not None and entity.label == "ORG"):
+            return SpanKind.ORGANISATION
+        if entity is not None and entity.label == "LOC":
+            previous = self._previous_word(first)
+            if (
+                previous is not None
+                and previous == first - 1
+                and self.tokens[previous].folded in self.lexicon.location_prepositions
+            ):
+                return None
+        return SpanKind.PERSON
+
+    # ----------------------------------------------------------------- propagation
+    def _propagate(self, spans: list[Span]) -> list[Span]:
+        """Mask every mention of a name found once: "Mme Dupont ... Dupont a rappelé"."""
+        surfaces: dict[str, SpanKind] = {}
+        for span in spans:
+            surfaces.setdefault(span.text, span.kind)
+            if span.kind is SpanKind.PERSON:
+                for word in _WORD.findall(span.text):
+                    if (
+                        len(word) >= _MIN_PROPAGATED_LENGTH
+                        and word[0].isupper()
+                        and not self.lexicon.is_stop_word(fold(word))
+                    ):
+                        surfaces.setdefault(word, span.kind)
+        found = list(spans)
+        for surface, kind in surfaces.items():
+            for match in re.finditer(rf"(?<!\w){re.escape(surface)}(?!\w)", self.text):
+                candidate = Span.of(self.text, match.start(), match.end(), kind)
+                if not any(candidate.overlaps(other) for other in found):
+                    found.append(candidate)
+        return found
+
+    # ----------------------------------------------------------------- all together
+    def run(self) -> list[Span]:
+        if not self.tokens:
+            return []
+        ruled = self._title_rule() + self._organisation_rule()
+        spans = list(ruled)
+        for first, last in self._candidate_runs(ruled):
+            kind = self._judge_run(first, last)
+            if kind is not None:
+                spans.append(self._span(first, last, kind))
+        return self._propagate(spans) if spans else []
