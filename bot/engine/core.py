@@ -20,6 +20,7 @@ from bot.config import Config
 from bot.engine import commands
 from bot.engine.actions import Actions
 from bot.engine.charter import charter_version, signed
+from bot.engine.choices import pick
 from bot.engine.checks import CHECKS
 from bot.engine.guard import Guard
 from bot.engine.people import Directory, Profile
@@ -31,7 +32,7 @@ from bot.flows.model import Expect, FlowSet, Step
 from bot.i18n import Catalogs, gettext
 from bot.messages import Inbound, Outbound
 from bot.policies.hours import Absence, Calendar
-from bot.policies.textnorm import fold, has_words
+from bot.policies.textnorm import has_words
 from bot.store import PersonData, SharedData, Store
 
 log = logging.getLogger("mentorbot.engine")
@@ -249,16 +250,11 @@ class Engine:
         turn.enter(target)
 
     def match_choice(self, turn: Turn, step: Step, text: str) -> int | None:
-        """A choice by its number, or its label in the person's language or the source's."""
-        answer = text.strip().rstrip(".").strip()
-        if answer.isdigit():
-            return int(answer)
-        wanted = fold(answer)
+        """A choice by its number, its label in the person's language or the source's, or a
+        unique beginning of it."""
         with self.catalogs.use(turn.profile.locale):
-            for i, option in enumerate(step.choices, 1):
-                if wanted in (fold(option.label), fold(gettext(option.label))):
-                    return i
-        return None
+            options = [(c.label, gettext(c.label)) for c in step.choices]
+        return pick(text, options)
 
     # -- scheduled jobs -------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from bot.config import Config
 from bot.flows.model import Step
 from bot.i18n import gettext
-from bot.policies.textnorm import fold
+from bot.engine.choices import pick
 
 if TYPE_CHECKING:
     from bot.engine.turn import Turn
@@ -103,6 +103,10 @@ class Guard:
 
         verdict = policy.assess(text)
         if verdict.level is SafetyLevel.NONE:
+            if turn.state.get("pending") == "safety":
+                # The question stays until answered: one message cannot dismiss it silently.
+                self._ask_to_continue(turn)
+                return True
             return False
         log.info(
             "safety person=%s level=%s rules=%s",
@@ -126,10 +130,12 @@ class Guard:
             entry="safety",
         )
         turn.state["pending"] = "safety"
-        turn.say(
-            "safety_continue", choices=tuple(turn.engine.flows.texts[k] for k in SAFETY_CHOICES)
-        )
+        self._ask_to_continue(turn)
         return True
+
+    def _ask_to_continue(self, turn: Turn) -> None:
+        choices = tuple(turn.engine.flows.texts[k] for k in SAFETY_CHOICES)
+        turn.say("safety_continue", choices=choices)
 
     def _safety_answer(self, turn: Turn, text: str) -> bool:
         picked = self._pick(turn, text, SAFETY_CHOICES)
@@ -143,21 +149,16 @@ class Guard:
             return True
         if picked == "safety_choice_numbers":
             turn.say("help", commands=turn.text(f"commands_{turn.profile.role}"))
-            turn.say(
-                "safety_continue", choices=tuple(turn.engine.flows.texts[k] for k in SAFETY_CHOICES)
-            )
+            self._ask_to_continue(turn)
             return True
-        return False  # anything else is assessed again; the question stays until answered
+        return False  # anything else is assessed first: it may be alarming too
 
     def _pick(self, turn: Turn, text: str, keys: tuple[str, ...]) -> str | None:
-        answer = fold(text.strip().rstrip("."))
         texts = turn.engine.flows.texts
-        for i, key in enumerate(keys, 1):
-            with turn.engine.catalogs.use(turn.profile.locale):
-                names = {fold(texts[key]), fold(gettext(texts[key])), str(i)}
-            if answer in names:
-                return key
-        return None
+        with turn.engine.catalogs.use(turn.profile.locale):
+            options = [(texts[k], gettext(texts[k])) for k in keys]
+        index = pick(text, options)
+        return keys[index - 1] if index is not None else None
 
     # -- article 2 ------------------------------------------------------------------------
 
@@ -183,9 +184,11 @@ class Guard:
             turn.profile.id,
             ",".join(sorted({s.kind.value for s in spans})),
         )
+        kinds = "; ".join(dict.fromkeys(turn.text("kind_" + s.kind.value) for s in spans))
         turn.say(
             "identifying_found",
             found=found,
+            journal_params={"found": kinds},  # the journal keeps the kinds, never the data
             choices=tuple(turn.engine.flows.texts[k] for k in keys),
         )
 

@@ -103,13 +103,16 @@ class Turn:
         choices: tuple[str, ...] = (),
         kind: str = "message",
         qid: str | None = None,
+        journal_text: str | None = None,
     ) -> None:
-        """Queue a message already in the recipient's language and journal it."""
+        """Queue a message already in the recipient's language and journal it (as
+        `journal_text` when what is sent must not be kept, e.g. quoted identifying data)."""
         key = self._key()
         self.out.append(Outbound(to=party.profile.id, text=text, choices=choices, key=key))
+        kept = text if journal_text is None else journal_text
         party.data.journal_new.append(
             JournalEntry(
-                at=self.now.isoformat(), direction="out", text=text, kind=kind, qid=qid, key=key
+                at=self.now.isoformat(), direction="out", text=kept, kind=kind, qid=qid, key=key
             )
         )
 
@@ -120,14 +123,20 @@ class Turn:
         choices: tuple[str, ...] = (),
         entry: str = "message",
         about: str | None = None,
+        journal_params: dict[str, Any] | None = None,
         **params: Any,
     ) -> None:
-        """Say the text `key` of `flows/system.yaml` to `party` (default: the sender)."""
+        """Say the text `key` of `flows/system.yaml` to `party` (default: the sender).
+        `journal_params` replace some placeholders in the journaled copy."""
         target = party or self.party
         with self.engine.catalogs.use(target.profile.locale):
-            text = render(self.engine.flows.texts[key], self.params(target, params))
+            source = self.engine.flows.texts[key]
+            text = render(source, self.params(target, params))
+            kept = None
+            if journal_params is not None:
+                kept = render(source, self.params(target, {**params, **journal_params}))
             labels = tuple(gettext(c) for c in choices)
-        self.send(target, text, labels, kind=entry, qid=about)
+        self.send(target, text, labels, kind=entry, qid=about, journal_text=kept)
 
     def text(self, key: str, party: Party | None = None, **params: Any) -> str:
         """The text `key`, rendered for `party`, without sending it."""

@@ -6,6 +6,7 @@ trainer every mistake at once as `path:line:col: message`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -36,12 +37,25 @@ def clean_text(text: str) -> str:
     return text.strip()
 
 
+_LOCATED = re.compile(r"^(.*):(\d+):(\d+): ")
+
+
 class _Problems:
     def __init__(self) -> None:
         self.items: list[str] = []
 
     def add(self, where: Where, message: str) -> None:
         self.items.append(f"{where}: {message}")
+
+    def sorted(self) -> list[str]:
+        """By file, line and column, so that a trainer reads them from top to bottom."""
+        def key(item: str) -> tuple[str, int, int]:
+            match = _LOCATED.match(item)
+            if match is None:
+                return (item, 0, 0)
+            return (match.group(1), int(match.group(2)), int(match.group(3)))
+
+        return sorted(dict.fromkeys(self.items), key=key)
 
 
 def _key_where(node: Located, key: str) -> Where:
@@ -100,6 +114,7 @@ class _Loader:
         self.routes: dict[str, Target] = {}
         self.route_where: dict[str, Where] = {}
         self.targets: list[tuple[Target, Where]] = []
+        self.texts_at: list[Where] = []  # where each file's `texts:` is (missing texts go there)
 
     def files(self) -> list[Path]:
         if not self.root.is_dir():
@@ -144,6 +159,7 @@ class _Loader:
                 self.problems.add(_key_where(doc, key), f"unknown key {key!r} "
                                   f"(expected one of {', '.join(sorted(FILE_KEYS))})")
         if "texts" in doc:
+            self.texts_at.append(_key_where(doc, "texts"))
             self._texts(doc["texts"], _key_where(doc, "texts"))
         if "routes" in doc:
             self._routes(doc["routes"], _key_where(doc, "routes"))
@@ -307,7 +323,9 @@ class _Loader:
             label_raw = item.get("label")
             label_where = _key_where(item, "label")
             label = None
-            if _is_number(label_raw):
+            if "label" not in item:
+                self.problems.add(iw, "a choice needs a 'label' (the text of its button)")
+            elif _is_number(label_raw):
                 self.problems.add(label_where,
                                   "a choice label cannot be a number (numbers pick choices)")
             else:
@@ -357,8 +375,13 @@ class _Loader:
                 self.problems.add(_key_where(item, "check"), f"unknown check {name!r}{hint}; "
                                   f"known: {', '.join(sorted(CHECKS))}")
                 continue
-            error = _check_text(item.get("error"), _key_where(item, "error"), self.problems,
-                                "'error'")
+            if "error" not in item:
+                self.problems.add(iw, f"check {name!r} needs an 'error' (the text shown when "
+                                  "the answer does not pass)")
+                error = None
+            else:
+                error = _check_text(item.get("error"), _key_where(item, "error"), self.problems,
+                                    "'error'")
             schema = CHECKS[name]
             params: dict[str, Any] = {}
             for key, value in item.items():
@@ -402,13 +425,14 @@ class _Loader:
                 p.add(where, f"unknown flow {target.flow!r}")
             elif target.step not in flow.steps:
                 p.add(where, f"unknown step {target.step!r} in flow {target.flow!r}")
+        texts_at = min(self.texts_at, key=lambda w: (w.path, w.line), default=self._root_where())
         for key in sorted(set(required_texts) - set(self.texts)):
-            p.add(self._root_where(),
+            p.add(texts_at,
                   f"missing text {key!r} (needed by the bot; add it under 'texts:')")
         self._reachability()
         self._auto_loops()
         if p.items:
-            raise FlowError(p.items)
+            raise FlowError(p.sorted())
         return FlowSet(flows=self.flows, texts=self.texts,
                        homes={"mentee": self.routes["mentee"], "mentor": self.routes["mentor"]},
                        entry={"charter": self.routes["charter"]})

@@ -154,7 +154,13 @@ def load_located(path: Path, display: str | None = None) -> Any:
 
 def load_located_text(text: str, shown: str) -> Any:
     """Parse YAML text (`shown` names it in messages); raise `SourceError`, never another."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # checks that every character is printable
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise SourceError(f"{shown}:{line}:{col}: unacceptable character "
+                          f"#x{exc.character:04x}: {exc.reason}") from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -168,9 +174,12 @@ def load_located_text(text: str, shown: str) -> Any:
         problem = exc.problem or exc.context or "invalid YAML"
         if "could not determine a constructor" in str(exc):
             problem = _CUSTOM_TAG
+        elif "found character '\\t'" in problem:
+            problem = "a tab cannot indent YAML: use spaces"
         raise SourceError(f"{where}: {problem}") from None
     except yaml.YAMLError as exc:
-        raise SourceError(f"{shown}:1:1: {exc}") from None
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid YAML"
+        raise SourceError(f"{shown}:1:1: {first}") from None
     except RecursionError:
         raise SourceError(f"{shown}:1:1: nested too deeply") from None
     finally:

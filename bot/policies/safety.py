@@ -15,12 +15,14 @@ sentence wins.
 
 from __future__ import annotations
 
+import functools
+import importlib
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import yaml
 
@@ -94,6 +96,80 @@ _SENTENCE_END: Final = re.compile(r"[.!?;…]+")
 _IDIOM_MARK: Final = " | "
 _TYPOGRAPHIC: Final = frozenset("\u2019\u2018\u02bc`\u00b4")
 _ESCAPE: Final = re.compile(r"\\.")
+# The regex parser behind `re` (private but stable since 3.11), used for dispatch only.
+_SRE_PARSER: Final[Any] = importlib.import_module("re._parser")
+_MAX_DISPATCH: Final = 24  # a pattern that may start with more characters is tried everywhere
+_MAX_COPIES: Final = 5  # up to this many first characters, a pattern is copied under each
+
+
+@functools.lru_cache(maxsize=4096)
+def _first_chars(body: str) -> frozenset[str] | None:
+    """The characters a match of `body` can start with; None when any character could.
+
+    Used only to speed matching up: any doubt answers None, which is always correct.
+    """
+    try:
+        chars, nullable = _first_of(list(_SRE_PARSER.parse(body)))
+    except Exception:  # an optimisation must never break loading
+        return None
+    return None if chars is None or nullable or len(chars) > _MAX_DISPATCH else frozenset(chars)
+
+
+def _first_of(items: Sequence[Any]) -> tuple[set[str] | None, bool]:
+    """(first characters, can be empty) of a parsed regex sequence; None = unknown."""
+    found: set[str] = set()
+    for op, arg in items:
+        name = str(op)
+        if name in {"AT", "ASSERT", "ASSERT_NOT"}:  # zero-width: look further
+            continue
+        if name == "LITERAL":
+            found.add(chr(arg))
+            return found, False
+        if name == "IN":
+            chars = _charset(arg)
+            return (None if chars is None else found | chars), False
+        if name == "SUBPATTERN" and not arg[1] and not arg[2]:  # no inline flags
+            sub, nullable = _first_of(arg[3])
+        elif name == "BRANCH":
+            sub, nullable = set(), False
+            for branch in arg[1]:
+                chars, empty = _first_of(branch)
+                if chars is None:
+                    return None, False
+                sub |= chars
+                nullable = nullable or empty
+        elif name in {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}:
+            sub, nullable = _first_of(arg[2])
+            nullable = nullable or arg[0] == 0
+        else:
+            return None, False
+        if sub is None:
+            return None, False
+        found |= sub
+        if not nullable:
+            return found, False
+    return found, True
+
+
+def _charset(items: Sequence[Any]) -> set[str] | None:
+    """Characters of a parsed [...] set; None for categories (\\w) and negations."""
+    chars: set[str] = set()
+    for op, arg in items:
+        name = str(op)
+        if name == "LITERAL":
+            chars.add(chr(arg))
+        elif name == "RANGE" and arg[1] - arg[0] < _MAX_DISPATCH:
+            chars.update(chr(code) for code in range(arg[0], arg[1] + 1))
+        else:
+            return None
+    return chars
+
+
+class _Source(NamedTuple):
+    """A compiled-to-be pattern: its regex body and whether it must start a word."""
+
+    body: str
+    head: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +199,8 @@ class _Reader:
         unknown = sorted(str(key) for key in value if key not in allowed)
         if unknown:
             raise self.fail(
-                where, f"unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})"
+                where,
+                f"unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})",
             )
         return value
 
@@ -157,21 +234,21 @@ class _Reader:
         self.seen_ids[value] = where
         return value
 
-    def patterns(self, entry: Mapping[str, Any], where: str) -> list[str]:
+    def patterns(self, entry: Mapping[str, Any], where: str) -> list[_Source]:
         """Return the entry's patterns as regex sources that match whole words only."""
         is_regex = self.flag(entry, "regex", where, False)
         lang = entry.get("lang", "any")
         if lang not in _LANGS:
-            raise self.fail(where, f"'lang' must be one of {', '.join(sorted(_LANGS))}, got {lang!r}")
+            raise self.fail(
+                where, f"'lang' must be one of {', '.join(sorted(_LANGS))}, got {lang!r}"
+            )
         if "note" in entry and not isinstance(entry["note"], str):
             raise self.fail(where, "'note' must be text")
-        sources: list[str] = []
+        sources: list[_Source] = []
         for index, raw in enumerate(self.sequence(entry.get("patterns"), where, empty_ok=False)):
             at = f"{where}, pattern {index + 1}"
             text = self.pattern_text(raw, at, is_regex=is_regex)
-            source = self.whole_words(text) if is_regex else self.phrase(text)
-            self.compile([source], at)
-            sources.append(source)
+            sources.append(self.whole_words(text) if is_regex else self.phrase(text))
         return sources
 
     def pattern_text(self, raw: object, where: str, *, is_regex: bool) -> str:
@@ -189,8 +266,8 @@ class _Reader:
             folded = strip_accents(literal).lower() == literal
             folded = folded and not (_TYPOGRAPHIC & set(raw))
             if folded:
-                try:
-                    re.compile(raw)
+                try:  # as it will be used, so that e.g. misplaced inline flags are caught here
+                    re.compile(self.whole_words(raw).body)
                 except re.error as exc:
                     raise self.fail(where, f"invalid regex {raw!r}: {exc}") from None
         else:
@@ -204,19 +281,40 @@ class _Reader:
         return raw
 
     @staticmethod
-    def phrase(text: str) -> str:
+    def phrase(text: str) -> _Source:
         """A plain phrase; word boundaries only where the phrase starts or ends with a letter."""
-        head = r"(?<!\w)" if text[0].isalnum() else ""
         tail = r"(?!\w)" if text[-1].isalnum() else ""
-        return head + re.escape(text) + tail
+        return _Source(re.escape(text) + tail, text[0].isalnum())
 
     @staticmethod
-    def whole_words(source: str) -> str:
-        return rf"(?<!\w)(?:{source})(?!\w)"
+    def whole_words(source: str) -> _Source:
+        return _Source(rf"(?:{source})(?!\w)", True)
 
-    def compile(self, sources: Sequence[str], where: str) -> re.Pattern[str]:
+    def compile(self, sources: Sequence[_Source], where: str) -> re.Pattern[str]:
+        """One regex for many patterns, arranged so that Python's engine stays fast.
+
+        A naive alternation tries every pattern at every position (hundreds of patterns,
+        hundreds of microseconds per sentence). Here the word-start check comes once, and
+        the patterns are dispatched on the character they can start with, so that at a
+        given word only the few patterns starting with its first letter are tried.
+        """
+        buckets: dict[str, list[str]] = {}  # lookahead -> bodies, in lexicon order
+        for source in sources:
+            chars = _first_chars(source.body) if source.head else None
+            if chars is None:
+                continue
+            # Few first letters: copy the pattern under each; more: one group for the set.
+            keys = sorted(chars) if len(chars) <= _MAX_COPIES else ["".join(sorted(chars))]
+            for key in keys:
+                look = re.escape(key) if len(key) == 1 else f"[{re.escape(key)}]"
+                buckets.setdefault(look, []).append(source.body)
+        headed = [f"(?={look})(?:{'|'.join(bodies)})" for look, bodies in sorted(buckets.items())]
+        headed += [s.body for s in sources if s.head and _first_chars(s.body) is None]
+        headless = [source.body for source in sources if not source.head]
+        parts = [rf"(?<!\w)(?:{'|'.join(headed)})"] if headed else []
+        parts += headless
         try:
-            return re.compile("|".join(f"(?:{source})" for source in sources))
+            return re.compile("|".join(parts))
         except re.error as exc:  # e.g. inline flags, valid alone, invalid once wrapped
             raise self.fail(where, f"the pattern does not combine with the others: {exc}") from None
 
@@ -249,7 +347,9 @@ class SafetyPolicy:
         negation = reader.mapping(top.get("negation", {}), "negation", _NEGATION_KEYS)
         window = negation.get("window", 4)
         if not isinstance(window, int) or isinstance(window, bool) or not 0 < window <= 20:
-            raise reader.fail("negation.window", f"expected a number of words 1..20, got {window!r}")
+            raise reader.fail(
+                "negation.window", f"expected a number of words 1..20, got {window!r}"
+            )
         self._window: int = window
         self._cues = self._raw_regexes(reader, negation.get("cues"), "negation.cues")
         self._ignore = self._raw_regexes(reader, negation.get("ignore"), "negation.ignore")
@@ -263,6 +363,7 @@ class SafetyPolicy:
         self._idioms = self._entries(reader, top.get("idioms"), "idioms")
 
         rules: list[_Rule] = []
+        every_source: list[_Source] = []
         for index, raw in enumerate(reader.sequence(top.get("rules"), "rules", empty_ok=False)):
             where = f"rules[{index}]"
             entry = reader.mapping(raw, where, _RULE_KEYS)
@@ -271,6 +372,7 @@ class SafetyPolicy:
             level = reader.level(entry.get("level"), f"{where}, level")
             negatable = reader.flag(entry, "negatable", where, True)
             sources = reader.patterns(entry, where)
+            every_source.extend(sources)
             if negatable and self._cues is not None and not entry.get("regex", False):
                 self._check_not_negative(reader, entry, where)
             rules.append(
@@ -279,14 +381,15 @@ class SafetyPolicy:
         # Most serious first, so that a verdict lists its strongest reasons first.
         self._rules: tuple[_Rule, ...] = tuple(sorted(rules, key=lambda rule: -rule.level))
         # One pass tells whether a sentence needs the per-rule evaluation at all.
-        self._any_rule = reader.compile([rule.pattern.pattern for rule in rules], "rules")
+        self._any_rule = reader.compile(every_source, "rules")
 
     @staticmethod
     def _raw_regexes(reader: _Reader, value: object, where: str) -> re.Pattern[str] | None:
         """Negation cues and breakers are raw regexes: they set their own boundaries."""
-        sources: list[str] = []
+        sources: list[_Source] = []
         for index, raw in enumerate(reader.sequence(value, where)):
-            sources.append(reader.pattern_text(raw, f"{where}[{index}]", is_regex=True))
+            text = reader.pattern_text(raw, f"{where}[{index}]", is_regex=True)
+            sources.append(_Source(f"(?:{text})", False))
         return reader.compile(sources, where) if sources else None
 
     @staticmethod
@@ -310,7 +413,7 @@ class SafetyPolicy:
     @staticmethod
     def _entries(reader: _Reader, value: object, where: str) -> re.Pattern[str] | None:
         """Idioms and literal markers: entries without a level, merged into one regex."""
-        sources: list[str] = []
+        sources: list[_Source] = []
         for index, raw in enumerate(reader.sequence(value, where)):
             at = f"{where}[{index}]"
             entry = reader.mapping(raw, at, _ENTRY_KEYS)
@@ -383,16 +486,28 @@ class SafetyPolicy:
 
 
 def load_safety_policy(path: Path | None = None) -> SafetyPolicy:
-    """Read and compile the lexicon (default: flows/policies/safety.yaml). Load once, share.
+    """Read and compile the lexicon (default: flows/policies/safety.yaml).
 
-    Any problem (missing file, YAML syntax, invalid entry) raises `SafetyLexiconError`, so
-    that a broken deployment fails at start-up rather than missing a person in danger.
+    Compiling takes a fraction of a second, so the policy is cached per file and reused
+    until the file changes (the policy is immutable, sharing it is safe). Any problem
+    (missing file, YAML syntax, invalid entry) raises `SafetyLexiconError`, so that a broken
+    deployment fails at start-up rather than missing a person in danger.
     """
-    path = DEFAULT_LEXICON_PATH if path is None else path
+    path = (DEFAULT_LEXICON_PATH if path is None else path).resolve()
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise SafetyLexiconError(f"{path}: cannot read the lexicon: {exc.strerror}") from exc
+    return _load(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _load(path: Path, mtime_ns: int, size: int) -> SafetyPolicy:
+    """The compiled policy for one version of one file (the key holds its mtime and size)."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise SafetyLexiconError(f"{path}: cannot read the lexicon: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise SafetyLexiconError(f"{path}: not valid YAML: {exc}") from exc
     return SafetyPolicy(raw, source=str(path))

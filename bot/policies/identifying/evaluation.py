@@ -147,7 +147,9 @@ def evaluate(corpus: Corpus, detect: Callable[[str], list[Span]]) -> Report:
 
 def format_report(report: Report, title: str = "") -> str:
     lines = [title] if title else []
-    lines.append(f"{'kind':<14}{'expected':>9}{'found':>7}{'recall':>8}{'detected':>10}{'prec.':>8}")
+    lines.append(
+        f"{'kind':<14}{'expected':>9}{'found':>7}{'recall':>8}{'detected':>10}{'prec.':>8}"
+    )
     for key, score in report.scores.items():
         if not score.expected and not score.detected:
             continue

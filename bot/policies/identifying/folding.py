@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bot.policies.textnorm import fold, strip_accents
 
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
+APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
 _WORD_SEPARATORS = re.compile(r"[\s\-]+")
 
 
@@ -20,7 +20,7 @@ def fold_char(ch: str) -> str:
     """Fold one character; may return zero or several characters ('ß' -> 'ss')."""
     if ch.isascii():
         return ch.lower() if ch != "`" else "'"
-    return strip_accents(ch.translate(_APOSTROPHES)).casefold()
+    return strip_accents(ch.translate(APOSTROPHES)).casefold()
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,10 +13,13 @@ from pathlib import Path
 
 import yaml
 
+from bot.policies.identifying.folding import APOSTROPHES as _APOSTROPHES
 from bot.policies.identifying.folding import PhraseMatcher
 from bot.policies.textnorm import fold
 
-DEFAULT_LEXICON_PATH = Path(__file__).resolve().parents[3] / "flows" / "policies" / "identifying.yaml"
+DEFAULT_LEXICON_PATH = (
+    Path(__file__).resolve().parents[3] / "flows" / "policies" / "identifying.yaml"
+)
 
 
 class LexiconError(ValueError):
@@ -34,6 +37,7 @@ class Lexicon:
     trade_words: frozenset[str]
     particles: frozenset[str]
     organisation_cues: frozenset[str]
+    name_followers: frozenset[str]
     location_prepositions: frozenset[str]
     french_street_types: frozenset[str]
     ambiguous_french_street_types: frozenset[str]
@@ -85,6 +89,15 @@ def _folded(entries: Iterable[str]) -> frozenset[str]:
     return frozenset(f for f in (fold(e).rstrip(".") for e in entries) if f)
 
 
+def _lowered(entries: Iterable[str]) -> frozenset[str]:
+    """Case-insensitive but accent-sensitive ("refuse" is not "refusé")."""
+    return frozenset(lower_word(e) for e in entries if e.strip())
+
+
+def lower_word(word: str) -> str:
+    return word.strip().translate(_APOSTROPHES).casefold()
+
+
 def _exact(entries: Iterable[str]) -> frozenset[str]:
     return frozenset(e.strip().rstrip(".") for e in entries if e.strip().rstrip("."))
 
@@ -130,6 +143,7 @@ def parse_lexicon(data: object) -> Lexicon:
         trade_words=_folded(trade_words),
         particles=_folded(_strings(data.get("particles"), "particles")),
         organisation_cues=_folded(_strings(data.get("organisation_cues"), "organisation_cues")),
+        name_followers=_lowered(_strings(data.get("name_followers"), "name_followers")),
         location_prepositions=_folded(
             _strings(data.get("location_prepositions"), "location_prepositions")
         ),

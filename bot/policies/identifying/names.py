@@ -23,31 +23,51 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.policies.identifying.folding import FoldedText
-from bot.policies.identifying.lexicon import Lexicon
+from bot.policies.identifying.lexicon import Lexicon, lower_word
 from bot.policies.identifying.model import Entity
 from bot.policies.identifying.spans import Span, SpanKind
 from bot.policies.textnorm import fold
 
-_WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
+_WORD = re.compile(r"[^\W\d_]+(?:['\u2019\-][^\W\d_]+)*")
 _ELISION = re.compile(
-    r"^(?:[ldjmnstcLDJMNSTC]|[qQ]u|[jJ]usqu|[lL]orsqu|[pP]uisqu|[qQ]uoiqu|[pP]resqu)['’]"
+    r"^(?:[ldjmnstcLDJMNSTC]|[qQ]u|[jJ]usqu|[lL]orsqu|[pP]uisqu|[qQ]uoiqu|[pP]resqu)['\u2019]"
     r"(?=[^\W\d_])"
 )
-_POSSESSIVE = re.compile(r"['’]s$")
+_POSSESSIVE = re.compile(r"['\u2019]s$")
 _BLANK = r"[ \t\u00a0\u202f]"
 # What may separate two words of one name: spaces, " & ", or an elided particle "d'".
-_JOIN = re.compile(rf"{_BLANK}{{1,3}}|{_BLANK}*&{_BLANK}*|{_BLANK}+[dD]['’]")
+_JOIN = re.compile(rf"{_BLANK}{{1,3}}|{_BLANK}*&{_BLANK}*|{_BLANK}+[dD]['\u2019]")
 _TITLE_GAP = re.compile(rf"\.?{_BLANK}+")
 _LEGAL_GAP = re.compile(rf",?{_BLANK}+|\.?{_BLANK}+")
 _SENTENCE_ENDS = frozenset(".!?…:;\n\r")
-_OPENERS = frozenset(" \t\u00a0\u202f\"'«»“”‘’([{-–—•*·>_")
+_OPENERS = frozenset(" \t\u00a0\u202f\"'«»\u201c\u201d\u2018\u2019([{-\u2013\u2014•*·>_")
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Pronouns glued to a verb by a hyphen ("Pourriez-vous", "Appelle-moi"): not a name.
-_VERB_PRONOUNS = frozenset(
-    "je tu il elle on nous vous ils elles moi toi lui leur ce le la les y en t-il t-elle t-on".split()
+_VERB_PRONOUNS = _words(
+    "je tu il elle on nous vous ils elles moi toi lui leur ce le la les y en t-il t-elle t-on"
 )
 _DETERMINERS = frozenset({"la", "le", "les", "the"})
+# After a comma, these open an apposition to a name: "Clara, ma N+1, ...".
+_APPOSITION_OPENERS = _words(
+    "ma mon mes ta ton sa son notre votre leur le la les un une my our your his her their the a an"
+)
+_COORDINATIONS = frozenset({"et", "ou", "and", "or"})
+_PERSONAL_PRONOUNS = _words(
+    "moi toi lui elle nous vous eux elles i me you he him she her we us they them"
+)
+_ELIDED_PRONOUN = re.compile(rf"{_BLANK}+[mtslnMTSLN]['\u2019]")
+_COMMA = re.compile(rf"{_BLANK}*,{_BLANK}*")
 _TRADE_CONNECTORS = frozenset({"chez", "au", "aux", "du", "des", "de", "la", "le", "les"})
 _MIN_PROPAGATED_LENGTH = 3
+# A sentence whose long words are mostly capitalised is written in title case.
+_TITLE_CASE_WORD_LENGTH = 4
+_TITLE_CASE_MIN_WORDS = 4
+_TITLE_CASE_SHARE = 0.75
 
 EntityFinder = Callable[[str], Sequence[Entity]]
 
@@ -79,11 +99,11 @@ def _is_sentence_start(text: str, start: int, lexicon: Lexicon) -> bool:
         return False
     if text[index] == ".":
         # "M. Martin", "J. Dupont": the dot ends an abbreviation, not a sentence.
-        before = re.search(r"([^\W\d_]+)$", text[:index])
-        if before and (
-            before.group(1) in lexicon.title_abbreviations
-            or (len(before.group(1)) == 1 and before.group(1).isupper())
-        ):
+        first = index
+        while first > 0 and text[first - 1].isalpha():
+            first -= 1
+        before = text[first:index]
+        if before in lexicon.title_abbreviations or (len(before) == 1 and before.isupper()):
             return False
     return True
 
@@ -99,7 +119,9 @@ def _tokenise(text: str, lexicon: Lexicon) -> list[_Token]:
         if len(word) > 3 and _POSSESSIVE.search(word):
             end -= 2
             word = word[:-2]
-        tokens.append(_Token(start, end, word, fold(word), _is_sentence_start(text, start, lexicon)))
+        tokens.append(
+            _Token(start, end, word, fold(word), _is_sentence_start(text, start, lexicon))
+        )
     return tokens
 
 
@@ -127,6 +149,32 @@ class _Analysis:
         self._entities: Sequence[Entity] | None = None
         stopped = self._stop_phrase_ranges()
         self.namey = [self._is_namey(t, stopped) for t in self.tokens]
+        self.sentence_of = self._sentences()
+        self.title_case = self._title_case_sentences()
+
+    # ----------------------------------------------------------------- sentences
+    def _sentences(self) -> list[int]:
+        """The sentence number of each token."""
+        numbers: list[int] = []
+        current = 0
+        for position, token in enumerate(self.tokens):
+            if token.initial and position:
+                current += 1
+            numbers.append(current)
+        return numbers
+
+    def _title_case_sentences(self) -> frozenset[int]:
+        """Sentences Written Like A Title, where a capital letter says nothing about names."""
+        long_words: dict[int, list[bool]] = {}
+        for token, sentence in zip(self.tokens, self.sentence_of, strict=True):
+            if len(token.text) >= _TITLE_CASE_WORD_LENGTH:
+                long_words.setdefault(sentence, []).append(token.capitalised)
+        return frozenset(
+            sentence
+            for sentence, capitals in long_words.items()
+            if len(capitals) >= _TITLE_CASE_MIN_WORDS
+            and sum(capitals) >= _TITLE_CASE_SHARE * len(capitals)
+        )
 
     # ----------------------------------------------------------------- token tests
     def _stop_phrase_ranges(self) -> list[tuple[int, int]]:
@@ -139,12 +187,25 @@ class _Analysis:
         """Could this word be (part of) a name? Capitalised, and on no stop-list."""
         if not token.capitalised or len(token.folded) < 2:
             return False
+        if self._glued_to_dot(token):
+            return False
         if self.lexicon.is_stop_word(token.folded):
             return False
         parts = token.folded.split("-")
-        if len(parts) > 1 and (parts[-1] in _VERB_PRONOUNS or "-".join(parts[-2:]) in _VERB_PRONOUNS):
+        if len(parts) > 1 and (
+            parts[-1] in _VERB_PRONOUNS or "-".join(parts[-2:]) in _VERB_PRONOUNS
+        ):
             return False
         return not any(start < token.end and token.start < end for start, end in stopped)
+
+    def _glued_to_dot(self, token: _Token) -> bool:
+        """Part of a dotted identifier ("Node.js", "Vue.js", "config.Main"), not a name."""
+        text = self.text
+        after = text[token.end : token.end + 2]
+        before = text[max(token.start - 2, 0) : token.start]
+        return (len(after) == 2 and after[0] == "." and after[1].isalpha()) or (
+            len(before) == 2 and before[1] == "." and before[0].isalnum()
+        )
 
     def _gap(self, left: int, right: int) -> str:
         return self.text[self.tokens[left].end : self.tokens[right].start]
@@ -158,7 +219,10 @@ class _Analysis:
         last = index = first
         while index + 1 < len(self.tokens) and _JOIN.fullmatch(self._gap(index, index + 1)):
             index += 1
-            if self.namey[index]:
+            if self.namey[index] or (
+                # "Arnaud & Associés": after "&", any capitalised word belongs to the name.
+                "&" in self._gap(index - 1, index) and self.tokens[index].capitalised
+            ):
                 last = index
             elif not self._is_particle(index):
                 break
@@ -250,11 +314,7 @@ class _Analysis:
                     and not self.namey[after]
                 ):
                     after += 1
-                if (
-                    after < count
-                    and self.namey[after]
-                    and self._plain_gaps(index, after)
-                ):
+                if after < count and self.namey[after] and self._plain_gaps(index, after):
                     spans.append(self._span(after, self._run_from(after), SpanKind.ORGANISATION))
         return spans
 
@@ -294,25 +354,52 @@ class _Analysis:
     def _has_cue(self, index: int) -> bool:
         previous = self._previous_word(index)
         return (
-            previous is not None
-            and self.tokens[previous].folded in self.lexicon.organisation_cues
+            previous is not None and self.tokens[previous].folded in self.lexicon.organisation_cues
         )
+
+    def _is_subject(self, index: int) -> bool:
+        """Does what follows word `index` make it the subject of a verb, or a named person?"""
+        following = index + 1
+        if following >= len(self.tokens):
+            return False
+        gap = self._gap(index, following)
+        word = self.tokens[following].folded
+        lowered = lower_word(self.tokens[following].text)
+        if _ELIDED_PRONOUN.fullmatch(gap):
+            return True
+        if _COMMA.fullmatch(gap):
+            return word in _APPOSITION_OPENERS
+        if not _JOIN.fullmatch(gap):
+            return False
+        if word in _COORDINATIONS:
+            after = following + 1
+            return after < len(self.tokens) and (
+                self.tokens[after].folded in _PERSONAL_PRONOUNS or self.namey[after]
+            )
+        return lowered in self.lexicon.name_followers
 
     def _judge_run(self, first: int, last: int) -> SpanKind | None:
         """Person, organisation, or None when the run is not a name after all."""
         words = [self.tokens[i] for i in range(first, last + 1) if self.namey[i]]
         cue = self._has_cue(first)
+        if self.sentence_of[first] in self.title_case:
+            return SpanKind.ORGANISATION if cue else None
         if all(word.all_caps for word in words):
             # Unknown acronyms are jargon more often than not, unless "chez SNCF".
             return SpanKind.ORGANISATION if cue else None
         start, end = self.tokens[first].start, self.tokens[last].end
         if self.tokens[first].initial and len(words) == 1:
-            # A lone capitalised word at a sentence start: trust it only if the model does.
+            # A lone capitalised word at a sentence start: "Sophie m'a dit" but "Formation
+            # validée". Kept when it is the subject of a verb, and the model sees an entity.
+            if not self._is_subject(last):
+                return None
+            if self.entity_finder is None:
+                return SpanKind.PERSON
             entity = self._entity_over(start, end)
             if entity is None or entity.start != start:
                 return None
             return SpanKind.ORGANISATION if entity.label == "ORG" else SpanKind.PERSON
-        entity = self._entity_over(start, end) if self.entity_finder else None
+        entity = self._entity_over(start, end)
         if cue or (entity is not None and entity.label == "ORG"):
             return SpanKind.ORGANISATION
         if entity is not None and entity.label == "LOC":

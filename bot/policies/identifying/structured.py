@@ -21,12 +21,16 @@ from bot.policies.textnorm import fold
 # Separators people put inside long numbers: space, no-break spaces, dot, hyphen.
 _SEP = r"[ .\-\u00a0\u202f]"
 _SEPARATORS = re.compile(_SEP)
-_TRAILING_PUNCTUATION = ".,;:!?'\"»”’…"
+_TRAILING_PUNCTUATION = ".,;:!?'\"»\u201d\u2019…"
 
 
 def _after_elision(word: str) -> str:
     """'d'Alsace' -> 'Alsace'."""
-    return re.split(r"['’]", word, maxsplit=1)[-1] if len(word) > 2 and word[1] in "'’" else word
+    return (
+        re.split(r"['\u2019]", word, maxsplit=1)[-1]
+        if len(word) > 2 and word[1] in "'\u2019"
+        else word
+    )
 
 
 def _compact(value: str) -> str:
@@ -51,23 +55,30 @@ class EmailDetector:
         if "@" not in text and "at" not in text.lower() and "arobase" not in text.lower():
             return []
         spans = [Span.of(text, *m.span(), SpanKind.EMAIL) for m in self._PLAIN.finditer(text)]
-        spans += [
-            Span.of(text, *m.span(), SpanKind.EMAIL) for m in self._DISGUISED.finditer(text)
-        ]
+        spans += [Span.of(text, *m.span(), SpanKind.EMAIL) for m in self._DISGUISED.finditer(text)]
         return spans
 
 
 class PhoneDetector:
-    """Phone numbers that `phonenumbers` finds valid, French first, then international.
+    """Phone numbers that `phonenumbers` finds valid: French, international, UK and US.
 
-    Leniency VALID already rejects amounts, years and dates; other regions only catch
-    numbers written in their national format ("020 7946 0958").
+    Leniency VALID already rejects amounts, years and dates. A number must also be written
+    like a phone number: starting with "+" or "0" (French and UK national formats,
+    international ones), or grouped the North-American way ("(415) 555-2671"). Bare digit
+    runs ("commande n° 3312533774") are references more often than phones.
     """
 
     name: str = "phone"
+    _DIALLED = re.compile(r"^\(?[+0]")
+    _NORTH_AMERICAN = re.compile(r"^(?:\+?1[ .\-]?)?\(?\d{3}\)?[ .\-]\d{3}[ .\-]\d{4}$")
 
-    def __init__(self, regions: tuple[str, ...] = ("FR",)) -> None:
+    def __init__(self, regions: tuple[str, ...] = ("FR", "GB", "US")) -> None:
         self._regions = regions
+
+    def _written_as_phone(self, raw: str, region: str) -> bool:
+        if region in {"US", "CA"}:
+            return bool(self._DIALLED.match(raw) or self._NORTH_AMERICAN.match(raw))
+        return bool(self._DIALLED.match(raw))
 
     def detect(self, text: str) -> list[Span]:
         if sum(ch.isdigit() for ch in text) < 6:
@@ -77,9 +88,11 @@ class PhoneDetector:
             for match in phonenumbers.PhoneNumberMatcher(
                 text, region, leniency=phonenumbers.Leniency.VALID
             ):
-                found.setdefault(
-                    (match.start, match.end), Span.of(text, match.start, match.end, SpanKind.PHONE)
-                )
+                if self._written_as_phone(match.raw_string, region):
+                    found.setdefault(
+                        (match.start, match.end),
+                        Span.of(text, match.start, match.end, SpanKind.PHONE),
+                    )
         return list(found.values())
 
 
@@ -156,17 +169,21 @@ class UrlDetector:
     """Links: with a scheme, starting with "www.", or a bare domain with a known TLD."""
 
     name: str = "url"
-    _URL_CHARS = r"[^\s<>\"«»“”]"
+    _URL_CHARS = r"[^\s<>\"«»\u201c\u201d]"
 
     def __init__(self, lexicon: Lexicon) -> None:
-        tlds = "|".join(sorted((re.escape(t) for t in lexicon.top_level_domains), key=len)[::-1])
-        label = r"[^\W_](?:[\w\-]{0,61}[^\W_])?"
-        self._regex = re.compile(
-            rf"\b(?:https?|ftp)://{self._URL_CHARS}+"
-            rf"|(?<![\w.@/\-])www\.{self._URL_CHARS}+"
-            rf"|(?<![\w.@/\-])(?:{label}\.)+(?:{tlds})(?::\d{{2,5}})?(?![\w\-])(?:/{self._URL_CHARS}*)?",
-            re.IGNORECASE,
-        )
+        patterns = [
+            rf"\b(?:https?|ftp)://{self._URL_CHARS}+",
+            rf"(?<![\w.@/\-])www\.{self._URL_CHARS}+",
+        ]
+        if lexicon.top_level_domains:
+            tlds = "|".join(sorted(map(re.escape, lexicon.top_level_domains), key=len)[::-1])
+            label = r"[^\W_](?:[\w\-]{0,61}[^\W_])?"
+            patterns.append(
+                rf"(?<![\w.@/\-])(?:{label}\.)+(?:{tlds})(?::\d{{2,5}})?(?![\w\-])"
+                rf"(?:/{self._URL_CHARS}*)?"
+            )
+        self._regex = re.compile("|".join(patterns), re.IGNORECASE)
 
     def detect(self, text: str) -> list[Span]:
         if "." not in text and "://" not in text:
@@ -184,10 +201,10 @@ class UrlDetector:
         """Drop sentence punctuation glued to the link, and a closing bracket it did not open."""
         while end > start:
             last = text[end - 1]
-            if last in _TRAILING_PUNCTUATION:
-                end -= 1
-            elif last in ")]" and text.count("(" if last == ")" else "[", start, end) < text.count(
-                last, start, end
+            if last in _TRAILING_PUNCTUATION or (
+                last in ")]"
+                and text.count("(" if last == ")" else "[", start, end)
+                < text.count(last, start, end)
             ):
                 end -= 1
             else:
@@ -205,12 +222,12 @@ class AddressDetector:
 
     name: str = "address"
     _NUMBER = re.compile(r"(?<![\w,.\-/])(\d{1,5})(?:([A-Za-z])(?![\w]))?(?:\s?([A-Za-z]+)\b)?")
-    _WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*\.?")
+    _WORD = re.compile(r"[^\W\d_]+(?:['\u2019\-][^\W\d_]+)*\.?")
     _GAP = re.compile(r"[ \t\u00a0]+")
     _COMMA_GAP = re.compile(r"[ \t\u00a0]*,?[ \t\u00a0]+")
     _POSTCODE = re.compile(
         r"[ \t\u00a0]*,?[ \t\u00a0]*(?:\d{5}|\d{2}[ \u00a0]\d{3})[ \t\u00a0]+"
-        r"[^\W\d_][\w'’]*(?:[ \-][A-Z][\w'’]*){0,3}"
+        r"[^\W\d_][\w'\u2019]*(?:[ \-][A-Z][\w'\u2019]*){0,3}"
     )
     _NAME_PARTICLES = frozenset({"de", "du", "des", "la", "le", "les", "aux", "au"})
     _MAX_NAME_WORDS = 6

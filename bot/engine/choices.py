@@ -1,0 +1,30 @@
+"""Matching what a person typed to the choices offered: number, label, or a unique beginning."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.policies.textnorm import fold
+
+MIN_PREFIX = 3
+
+
+def pick(answer: str, options: Sequence[Sequence[str]]) -> int | None:
+    """The 1-based option that `answer` names. Each option has several accepted labels (its
+    source text and its translation). A number picks by position; an exact label (any case,
+    accents, apostrophes) wins; else a unique beginning of at least three letters."""
+    typed = answer.strip().rstrip(".").strip()
+    if typed.isdigit():
+        number = int(typed)
+        return number if 1 <= number <= len(options) else None
+    wanted = fold(typed)
+    if not wanted:
+        return None
+    folded = [{fold(label) for label in labels} for labels in options]
+    for i, labels in enumerate(folded, 1):
+        if wanted in labels:
+            return i
+    if len(wanted) < MIN_PREFIX:
+        return None
+    hits = [i for i, labels in enumerate(folded, 1) if any(lb.startswith(wanted) for lb in labels)]
+    return hits[0] if len(hits) == 1 else None

@@ -1,0 +1,172 @@
+"""`mentorbot run`: the HTTP server, the enabled transports, the outbox and the scheduler.
+
+On SIGINT/SIGTERM: stop taking new work (the poller abandons its long poll, uvicorn stops
+accepting connections and finishes the requests in flight), let running deliveries finish
+(bounded), and leave whatever is unsent in the outbox for the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+from collections.abc import Generator, Iterator
+from datetime import datetime, timedelta
+
+import httpx
+import uvicorn
+from telegram import Bot
+
+from bot.app import App, build_app
+from bot.clock import RealClock
+from bot.config import Config
+from bot.errors import UserError
+from bot.messages import Outbound
+from bot.server.app import create_server
+from bot.transports.outbox import Dispatcher
+from bot.transports.telegram import TelegramChannel, TelegramPoller
+from bot.transports.whatsapp import WhatsAppChannel
+
+log = logging.getLogger("mentorbot.run")
+
+SCHEDULER_CAP = 60.0  # seconds: the scheduler looks again at least this often
+
+
+class Runtime:
+    """Everything `run` keeps alive, without the HTTP server (tests drive it directly)."""
+
+    def __init__(self, app: App, *, telegram_bot: Bot | None = None,
+                 whatsapp_http: httpx.AsyncClient | None = None,
+                 retry_interval: float = 30.0) -> None:
+        self.app = app
+        config = app.config
+        self.dispatcher = Dispatcher(app.engine, retry_interval=retry_interval)
+        self.telegram: TelegramChannel | None = None
+        self.poller: TelegramPoller | None = None
+        self.whatsapp: WhatsAppChannel | None = None
+        if config.transports.telegram.enabled:
+            self.telegram = TelegramChannel(config.transports.telegram, self.dispatcher,
+                                            app.engine.clock, public_url=config.server.public_url,
+                                            bot=telegram_bot)
+            self.dispatcher.register(self.telegram)
+            if not self.telegram.webhook_mode:
+                self.poller = TelegramPoller(self.telegram, app.engine)
+        if config.transports.whatsapp.enabled:
+            self.whatsapp = WhatsAppChannel(config.transports.whatsapp, app.engine,
+                                            self.dispatcher, http=whatsapp_http)
+            self.dispatcher.register(self.whatsapp)
+
+    async def start(self) -> None:
+        """Check the platforms, then resend what a previous run left unsent."""
+        if self.telegram is not None:
+            await self.telegram.start()
+        if self.whatsapp is not None:
+            await self.whatsapp.start()
+        await self.dispatcher.start()
+
+    async def stop(self) -> None:
+        await self.dispatcher.close()
+        if self.telegram is not None:
+            await self.telegram.stop()
+        if self.whatsapp is not None:
+            await self.whatsapp.stop()
+
+    async def tick(self, now: datetime | None = None) -> int:
+        """Run the jobs due up to `now` (digests, purge) and send what they produce."""
+        until = now or self.app.engine.clock.now()
+        jobs: Iterator[tuple[datetime, list[Outbound]]] = self.app.scheduler.run_due(until)
+        sent = 0
+        while True:
+            item = await asyncio.to_thread(next, jobs, None)
+            if item is None:
+                return sent
+            when, outs = item
+            log.info("job ran at=%s messages=%d", when.isoformat(), len(outs))
+            await self.dispatcher.submit(outs)
+            sent += len(outs)
+
+    async def scheduler_loop(self, stop: asyncio.Event) -> None:
+        """Sleep until the next job is due (at most `SCHEDULER_CAP`), run it, repeat."""
+        clock = self.app.engine.clock
+        while not stop.is_set():
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("scheduled job failed")
+            now = clock.now()
+            due = await asyncio.to_thread(self.app.scheduler.next_due, now)
+            delay = SCHEDULER_CAP
+            if due is not None:
+                delay = min(SCHEDULER_CAP, max((due - now) / timedelta(seconds=1), 0.0) + 0.01)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: `serve` stops everything in order itself."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+def serve(config: Config) -> None:
+    """Run until SIGINT/SIGTERM."""
+    asyncio.run(_serve(config))
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    try:
+        return socket.create_server((host, port))
+    except OSError as exc:
+        raise UserError(f"server: cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+async def _serve(config: Config) -> None:
+    app = build_app(config, RealClock())
+    runtime = Runtime(app)
+    sock = _listen(config.server.host, config.server.port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    server = _Server(uvicorn.Config(create_server(runtime), log_config=None, access_log=False,
+                                    lifespan="off"))
+    try:
+        await runtime.start()
+    except BaseException:
+        sock.close()
+        await runtime.stop()
+        raise
+    tasks = [asyncio.create_task(server.serve(sockets=[sock]), name="http"),
+             asyncio.create_task(runtime.scheduler_loop(stop), name="scheduler")]
+    if runtime.poller is not None:
+        tasks.append(asyncio.create_task(runtime.poller.run(stop), name="telegram poller"))
+    stopper = asyncio.create_task(stop.wait())
+    host, port = sock.getsockname()[:2]
+    log.info("running host=%s port=%s telegram=%s whatsapp=%s", host, port,
+             runtime.telegram is not None, runtime.whatsapp is not None)
+    failure: BaseException | None = None
+    try:
+        done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task is not stopper:
+                failure = task.exception() or UserError(f"{task.get_name()} stopped unexpectedly")
+    finally:
+        log.info("stopping")
+        stop.set()
+        server.should_exit = True
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        stopper.cancel()
+        await runtime.stop()
+        sock.close()
+        loop.remove_signal_handler(signal.SIGINT)
+        loop.remove_signal_handler(signal.SIGTERM)
+    for result in results:
+        if failure is None and isinstance(result, Exception):
+            failure = result
+    if failure is not None:
+        raise failure
+    log.info("stopped")

@@ -1,0 +1,160 @@
+"""A fake WhatsApp Graph API: a real HTTP server on 127.0.0.1 (random port), in a thread.
+
+`POST /v{version}/{phone_number_id}/messages` accepts a message and answers a new wamid, or an
+error when told to fail. Every request is recorded, so that a test can assert that no media
+was ever fetched (any other path is answered 404).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+TOKEN = "EAAtest-token"
+PHONE_NUMBER_ID = "106540352242922"  # the one of Meta's example payloads (fixtures)
+VERSION = "26.0"
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+    ok: bool = True
+    wamid: str | None = None
+
+
+@dataclass
+class _Failure:
+    status: int
+    code: int
+    times: int  # -1: always
+
+
+@dataclass
+class FakeGraph:
+    token: str = TOKEN
+    phone_number_id: str = PHONE_NUMBER_ID
+    version: str = VERSION
+    url: str = ""
+    requests: list[Request] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failures: list[_Failure] = []
+        self._next = 0
+        self._server: ThreadingHTTPServer | None = None
+
+    def start(self) -> str:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                fake._serve(self, "POST")
+
+            def do_GET(self) -> None:  # noqa: N802
+                fake._serve(self, "GET")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self.url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    # -- scripting ------------------------------------------------------------------------
+
+    def fail(self, code: int, times: int = 1, status: int = 400) -> None:
+        """The next `times` messages are refused with Graph error `code` (-1: until `heal`)."""
+        with self._lock:
+            self._failures.append(_Failure(status, code, times))
+
+    def heal(self) -> None:
+        with self._lock:
+            self._failures.clear()
+
+    # -- reading --------------------------------------------------------------------------
+
+    def accepted(self, to: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            return [r.body for r in self.requests if r.ok and r.method == "POST"
+                    and (to is None or r.body.get("to") == to)]
+
+    def attempts(self) -> list[Request]:
+        with self._lock:
+            return list(self.requests)
+
+    def wamids(self, to: str | None = None) -> list[str]:
+        with self._lock:
+            return [r.wamid for r in self.requests if r.ok and r.wamid
+                    and (to is None or r.body.get("to") == to)]
+
+    # -- serving --------------------------------------------------------------------------
+
+    def _serve(self, handler: BaseHTTPRequestHandler, method: str) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        request = Request(method, handler.path, dict(handler.headers.items()), body)
+        with self._lock:
+            self.requests.append(request)
+        expected = f"/v{self.version}/{self.phone_number_id}/messages"
+        if method != "POST" or handler.path != expected or not isinstance(body, dict):
+            request.ok = False
+            self._reply(handler, 404, self._error(100, "Unknown path"))
+            return
+        if handler.headers.get("Authorization") != f"Bearer {self.token}":
+            request.ok = False
+            self._reply(handler, 401, self._error(190, "Invalid OAuth access token"))
+            return
+        failure = self._failure()
+        if failure is not None:
+            request.ok = False
+            self._reply(handler, failure.status, self._error(failure.code, "Failure"))
+            return
+        with self._lock:
+            self._next += 1
+            request.wamid = f"wamid.FAKE{self._next:04d}"
+        self._reply(handler, 200, {
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": body.get("to"), "wa_id": body.get("to")}],
+            "messages": [{"id": request.wamid}]})
+
+    def _failure(self) -> _Failure | None:
+        with self._lock:
+            if not self._failures:
+                return None
+            failure = self._failures[0]
+            if failure.times > 0:
+                failure.times -= 1
+                if failure.times == 0:
+                    self._failures.pop(0)
+            return failure
+
+    @staticmethod
+    def _error(code: int, message: str) -> dict[str, Any]:
+        return {"error": {"message": message, "type": "OAuthException", "code": code,
+                          "fbtrace_id": "FAKE"}}
+
+    @staticmethod
+    def _reply(handler: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode("utf-8")
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
