@@ -24,6 +24,9 @@ class _NoOffset(tzinfo):
     def dst(self, dt: datetime | None) -> timedelta | None:
         return None
 
+    def tzname(self, dt: datetime | None) -> str | None:
+        return None
+
 
 def test_both_clocks_are_clocks() -> None:
     clocks: list[Clock] = [RealClock(), VirtualClock(START)]

@@ -18,6 +18,7 @@ from bot.policies.identifying import (
     IdentifyingDetector,
     IdentifyingSettings,
     LexiconError,
+    NameDetector,
     NirDetector,
     PhoneDetector,
     Span,
@@ -28,7 +29,7 @@ from bot.policies.identifying import (
     resolve_overlaps,
 )
 from bot.policies.identifying.evaluation import NAMES, evaluate, format_report, load_corpus
-from bot.policies.identifying.model import load_model
+from bot.policies.identifying.model import Entity, load_model
 
 CORPUS = Path(__file__).parent / "corpus" / "identifying.yaml"
 LABELS = {
@@ -420,6 +421,11 @@ def test_ignore_is_accent_insensitive(rules_only: IdentifyingDetector) -> None:
     assert rules_only.detect("J'ai vu Mme Lefèvre.", ignore=["lefevre"]) == []
 
 
+def test_ignore_tolerates_titles_and_legal_forms(rules_only: IdentifyingDetector) -> None:
+    text = "Mme Dupont travaille pour la SARL Durand."
+    assert rules_only.detect(text, ignore=["Mme Dupont", "SARL Durand"]) == []
+
+
 def test_disabled_kinds_are_not_reported() -> None:
     detector = IdentifyingDetector(
         IdentifyingSettings(disabled=frozenset({SpanKind.PHONE, SpanKind.PERSON}), use_model=False)
@@ -447,6 +453,31 @@ def test_lexicon_rejects_yaml_booleans(tmp_path: Path) -> None:
     path.write_text("stop_words:\n  words: [oui, no]\n")
     with pytest.raises(LexiconError, match="quote it"):
         load_lexicon(path)
+
+
+def test_title_case_sentences_say_nothing_about_names(detector: IdentifyingDetector) -> None:
+    assert detector.detect("Demande De Rendez-Vous Pour Mon Bilan De Compétences") == []
+    assert texts(detector.detect("Réunion Avec Mme Dupont Demain Matin")) == ["Dupont"]
+    assert texts(detector.detect("Candidature Spontanée Chez Renault")) == ["Renault"]
+
+
+def test_dotted_identifiers_are_not_names(detector: IdentifyingDetector) -> None:
+    assert detector.detect("On code en Node.js et Vue.js, déployé sur Heroku.") != []
+    assert texts(detector.detect("On code en Node.js et Vue.js depuis mars.")) == []
+
+
+def test_the_model_runs_only_on_sentences_with_a_candidate() -> None:
+    calls: list[str] = []
+
+    def finder(text: str) -> list[Entity]:
+        calls.append(text)
+        return []
+
+    names = NameDetector(load_lexicon(), finder)
+    assert names.detect("Lundi, la DRH m'a convoquée. Mon CDI est en jeu.") == []
+    assert calls == []
+    names.detect("Rien de neuf. Hier, j'ai vu Julie au bureau.")
+    assert calls == ["Hier, j'ai vu Julie au bureau."]
 
 
 def test_the_model_is_loaded_once() -> None:

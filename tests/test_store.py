@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (typographic apostrophes are test data)
 """The embedded store: round trips, layout, journal replay, erasure, and crashes at any instant."""
 
 from __future__ import annotations
@@ -104,7 +105,8 @@ def test_shared_round_trip(store: TinyStore, tmp_path: Path) -> None:
     assert store.load_shared() == shared
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(state=st.dictionaries(st.text(max_size=8), st.recursive(
     st.none() | st.booleans() | st.integers(-2**53, 2**53) | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
@@ -358,7 +360,7 @@ def test_corrupt_shared_file_is_a_store_error_naming_it(store: TinyStore,
 def test_unreadable_person_file_is_a_store_error(store: TinyStore, tmp_path: Path) -> None:
     person_dir = tmp_path / "data" / "people" / "console%3Aalice"
     (person_dir / "person.json").mkdir(parents=True)  # a directory where a file should be
-    with pytest.raises(StoreError, match="person.json"):
+    with pytest.raises(StoreError, match=r"person\.json"):
         store.load_person("console:alice")
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.engine import digest
+from bot.engine import digest, questions
+from bot.engine.checks import normal_qid
 from bot.engine.turn import Turn
 from bot.flows.model import Target
 
@@ -123,6 +124,51 @@ def show_digest(turn: Turn) -> Target | None:
     return None
 
 
+def _qid(turn: Turn) -> str:
+    return normal_qid(str(turn.answers.get("qid", "")))
+
+
+def select_question(turn: Turn) -> Target | None:
+    """The mentor named a question: it must be one of their mentees'; else ask again."""
+    qid = turn.answers["qid"] = _qid(turn)
+    if questions.for_mentor(turn, qid) is None:
+        turn.say("reply_unknown", qid=qid)
+        step = turn.current()
+        return Target(step.flow, step.id) if step else None
+    return None
+
+
+def select_own_question(turn: Turn) -> Target | None:
+    qid = turn.answers["qid"] = _qid(turn)
+    if questions.own(turn, qid) is None:
+        return turn.home()
+    return None
+
+
+def answer_question(turn: Turn) -> Target | None:
+    questions.answer(turn, _qid(turn), str(turn.answers.pop("answer", "")))
+    turn.answers.pop("qid", None)
+    return None
+
+
+def redirect_to_session(turn: Turn) -> Target | None:
+    questions.redirect(turn, _qid(turn), "session", str(turn.answers.pop("proposal", "")))
+    turn.answers.pop("qid", None)
+    return None
+
+
+def redirect_to_professional(turn: Turn) -> Target | None:
+    questions.redirect(turn, _qid(turn), "other", str(turn.answers.pop("proposal", "")))
+    turn.answers.pop("qid", None)
+    return None
+
+
+def add_followup(turn: Turn) -> Target | None:
+    questions.followup(turn, _qid(turn), str(turn.answers.pop("followup", "")))
+    turn.answers.pop("qid", None)
+    return None
+
+
 ACTIONS: dict[str, ActionFn] = {
     "sign_charter": sign_charter,
     "new_question": new_question,
@@ -132,6 +178,12 @@ ACTIONS: dict[str, ActionFn] = {
     "show_journal": show_journal,
     "show_help": show_help,
     "show_digest": show_digest,
+    "select_question": select_question,
+    "select_own_question": select_own_question,
+    "answer_question": answer_question,
+    "redirect_to_session": redirect_to_session,
+    "redirect_to_professional": redirect_to_professional,
+    "add_followup": add_followup,
 }
 
 

@@ -88,6 +88,19 @@ def full_name(text: str, params: Mapping[str, Any]) -> bool:
     return sum(1 for w in words(name) if len(w) >= 2) >= 2
 
 
+QUESTION_ID = re.compile(r"^\s*q\s*(\d{1,7})\s*$", re.IGNORECASE)
+
+
+def question_id(text: str, params: Mapping[str, Any]) -> bool:
+    """A question number like "Q3" (or "q 3", or "3")."""
+    return bool(QUESTION_ID.match(text) or text.strip().isdigit())
+
+
+def normal_qid(text: str) -> str:
+    match = QUESTION_ID.match(text)
+    return f"Q{int(match.group(1)) if match else int(text.strip())}"
+
+
 CHECKS: dict[str, CheckFn] = {
     "not_empty": not_empty,
     "min_words": min_words,
@@ -95,4 +108,5 @@ CHECKS: dict[str, CheckFn] = {
     "mentions_attempt": mentions_attempt,
     "not_delegating": not_delegating,
     "full_name": full_name,
+    "question_id": question_id,
 }

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.engine import actions, digest
+from bot.engine import actions, digest, questions
 from bot.engine.turn import Turn
 
 _REPLY = re.compile(r"^\s*(q\d+)\s+(.+)$", re.IGNORECASE | re.DOTALL)
@@ -49,26 +49,7 @@ def _reply(turn: Turn, args: str) -> None:
     if not match:
         turn.say("reply_usage")
         return
-    qid, text = match.group(1).upper(), match.group(2).strip()
-    mentee_id = turn.engine.shared.questions.get(qid)
-    mentee = turn.other(mentee_id) if mentee_id else None
-    question = mentee.data.question(qid) if mentee else None
-    if mentee is None or question is None or mentee.profile.mentor != turn.profile.id:
-        turn.say("reply_unknown", qid=qid)
-        return
-    question.setdefault("answers", []).append({"at": turn.now.isoformat(), "text": text})
-    question["status"] = "answered"
-    turn.journal(turn.party, "out", text, kind="answer", qid=qid)
-    turn.say(
-        "answer_received",
-        party=mentee,
-        entry="answer",
-        about=qid,
-        qid=qid,
-        text=text,
-        ask=question.get("ask", ""),
-    )
-    turn.say("reply_sent", qid=qid, mentee=mentee.profile.name or mentee.profile.id)
+    questions.answer(turn, match.group(1).upper(), match.group(2).strip())
 
 
 def _absence(turn: Turn, args: str) -> None:

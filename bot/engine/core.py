@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.engine import commands
+from bot.engine import commands, questions
 from bot.engine.actions import Actions
 from bot.engine.charter import charter_version, signed
 from bot.engine.checks import CHECKS
@@ -95,8 +95,9 @@ class Engine:
         stored = data if data is not None else self.store.load_person(profile.id)
         if stored is not None:
             pairs.extend(tuple(p) for p in stored.meta.get("absences", []))
-        return tuple(Absence(date.fromisoformat(str(a)), date.fromisoformat(str(b)))
-                     for a, b in pairs)
+        return tuple(
+            Absence(date.fromisoformat(str(a)), date.fromisoformat(str(b))) for a, b in pairs
+        )
 
     # -- inbound --------------------------------------------------------------------------
 
@@ -178,6 +179,8 @@ class Engine:
             turn.enter(self.flows.entry["charter"])
             return
         if turn.state.get("pending") == "identifying" and self.guard.pending(turn, text):
+            return
+        if inbound.choice is None and questions.shortcut(turn, text):
             return
         step = turn.current()
         if step is None:

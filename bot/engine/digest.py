@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.engine.texts import fill
 from bot.engine.turn import Party, Turn
+from bot.i18n import gettext
 
 PENDING = ("sent", "read")
 
@@ -78,6 +80,7 @@ def deliver(turn: Turn, mentor: Party, *, empty_notice: bool) -> int:
             analysis=question.get("analysis", ""),
             ask=question.get("ask", ""),
         )
+        text += thread(turn, mentor, question)
         first_shown = question.get("read_at")
         if first_shown:
             since = turn.when(datetime.fromisoformat(first_shown), party=mentor, short=True)
@@ -85,8 +88,30 @@ def deliver(turn: Turn, mentor: Party, *, empty_notice: bool) -> int:
         else:
             question["status"] = "read"
             question["read_at"] = turn.now.isoformat()
-        turn.send(mentor, text, kind="digest", qid=question["id"])
+        texts = turn.engine.flows.texts
+        with turn.engine.catalogs.use(mentor.profile.locale):
+            choices = tuple(
+                fill(gettext(texts[k]), {"qid": question["id"]})
+                for k in ("digest_choice_reply", "digest_choice_redirect")
+            )
+        turn.send(mentor, text, choices, kind="digest", qid=question["id"])
     return shown + len(items)
+
+
+def thread(turn: Turn, mentor: Party, question: dict[str, Any]) -> str:
+    """Earlier answers and the mentee's follow-ups, in time order, under the question."""
+    events = [(a["at"], "digest_answer", a["text"]) for a in question.get("answers", [])]
+    events += [(f["at"], "digest_followup", f["text"]) for f in question.get("followups", [])]
+    lines = [
+        turn.text(
+            key,
+            party=mentor,
+            text=text,
+            date=turn.when(datetime.fromisoformat(at), party=mentor, short=True),
+        )
+        for at, key, text in sorted(events)
+    ]
+    return "".join("\n\n" + line for line in lines)
 
 
 def on_demand(turn: Turn) -> None:

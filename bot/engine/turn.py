@@ -137,7 +137,7 @@ class Turn:
             kept = None
             if journal_params is not None:
                 kept = render(source, self.params(target, {**params, **journal_params}))
-            labels = tuple(gettext(c) for c in choices)
+            labels = tuple(fill(gettext(c), self.params(target, params)) for c in choices)
         self.send(target, text, labels, kind=entry, qid=about, journal_text=kept)
 
     def text(self, key: str, party: Party | None = None, **params: Any) -> str:
@@ -156,8 +156,9 @@ class Turn:
         """A calendar date in the person's language ("lundi 21 décembre 2026")."""
         target = party or self.party
         with self.engine.catalogs.use(target.profile.locale):
-            return format_date(day, gettext(self.engine.flows.texts["day_pattern"]),
-                               locale=current_locale())
+            return format_date(
+                day, gettext(self.engine.flows.texts["day_pattern"]), locale=current_locale()
+            )
 
     def params(self, party: Party, extra: dict[str, Any]) -> dict[str, Any]:
         base: dict[str, Any] = {"name": party.profile.name}

@@ -20,6 +20,12 @@ ACTIONS: dict[str, str] = {
     "show_journal": "lists the person's questions with their dates and status",
     "show_help": "shows the help resources and the limits of the service",
     "show_digest": "shows a mentor the pending questions (inside opening hours)",
+    "select_question": "checks that the question {qid} is one of the mentor's mentees'",
+    "select_own_question": "checks that the question {qid} is the mentee's own",
+    "answer_question": "sends the mentor's {answer} to the mentee at once",
+    "redirect_to_session": "redirects {qid} to a formal session, with the {proposal}",
+    "redirect_to_professional": "redirects {qid} to another professional ({proposal})",
+    "add_followup": "adds the mentee's {followup} to the question's thread",
 }
 
 # check name -> {parameter: type}
@@ -30,6 +36,7 @@ CHECKS: dict[str, dict[str, type]] = {
     "mentions_attempt": {"markers": list},
     "not_delegating": {"markers": list, "options": list},
     "full_name": {},
+    "question_id": {},
 }
 
 POLICIES = ("confidentiality",)
@@ -38,7 +45,8 @@ POLICIES = ("confidentiality",)
 PLACEHOLDERS = frozenset({
     "name", "mentor", "mentee", "date", "when", "qid", "context", "analysis", "ask", "count",
     "limit", "command", "commands", "kind", "found", "status", "text", "articles", "version",
-    "since", "until", "flags", "items", "mentees", "resources", "id", "label", "who", "code", "link",
+    "since", "until", "flags", "items", "mentees", "resources", "id", "label", "who", "code",
+    "link",
 })
 
 PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")

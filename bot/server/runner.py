@@ -114,6 +114,9 @@ class _Server(uvicorn.Server):
 
 def serve(config: Config) -> None:
     """Run until SIGINT/SIGTERM."""
+    # httpx logs every request URL at INFO, and a Bot API URL carries the bot's token.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger(name).level))
     asyncio.run(_serve(config))
 
 

@@ -57,6 +57,7 @@ MAX_LABEL = 60  # longer button labels are cut: Telegram shows them on one line
 SEND_ATTEMPTS = 3  # RetryAfter is honoured this many times before giving up for now
 POISON_LIMIT = 5  # an update that keeps failing is skipped after this many attempts
 OFFSET_KEY = "telegram_offset"
+USERNAME_KEY = "telegram_username"  # read by `mentorbot invite` for its t.me start link
 WEBHOOK_PATH = "/webhooks/telegram"
 
 
@@ -228,7 +229,13 @@ class TelegramChannel:
         except TelegramError as exc:
             raise UserError(f"transports.telegram: the Bot API at {self.config.base_url} "
                             f"answered: {exc.message}") from None
-        log.info("telegram ready bot=%s mode=%s", self.bot.username, self.config.mode)
+        username = self.bot.username
+        engine = self.dispatcher.engine
+        if engine.shared.transports.get(USERNAME_KEY) != username:
+            def remember(shared: Any) -> None:
+                shared.transports[USERNAME_KEY] = username
+            await asyncio.to_thread(engine.update_shared, remember)
+        log.info("telegram ready bot=%s mode=%s", username, self.config.mode)
 
     async def stop(self) -> None:
         with contextlib.suppress(TelegramError):

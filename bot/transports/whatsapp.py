@@ -60,6 +60,7 @@ LIST_BODY_LIMIT = 4096
 MAX_BUTTONS, BUTTON_TITLE = 3, 20
 MAX_ROWS, ROW_TITLE, ROW_DESCRIPTION = 10, 24, 72
 DELIVERIES_KEPT = 200
+CONTENT_KEPT = timedelta(days=2)  # a 131047 failure is reported within minutes, not days
 STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "played": 3, "failed": 4}
 
 ATTACHMENTS = {
@@ -332,7 +333,9 @@ def template_due(meta: dict[str, Any]) -> bool:
     return sent is None or (last is not None and sent <= last)
 
 
-def _remember(meta: dict[str, Any], wamid: str) -> dict[str, Any]:
+def _remember(meta: dict[str, Any], wamid: str, now: datetime) -> dict[str, Any]:
+    """The delivery record of `wamid` in `meta["deliveries"]`, which stays bounded: the last
+    `DELIVERIES_KEPT` records, and a text kept for re-holding only for `CONTENT_KEPT`."""
     deliveries = meta.get("deliveries")
     if not isinstance(deliveries, dict):
         deliveries = meta["deliveries"] = {}
@@ -341,6 +344,11 @@ def _remember(meta: dict[str, Any], wamid: str) -> dict[str, Any]:
         record = deliveries[wamid] = {}
     while len(deliveries) > DELIVERIES_KEPT:
         del deliveries[next(iter(deliveries))]
+    for other in deliveries.values():
+        if isinstance(other, dict) and "content" in other:
+            sent = _instant(other.get("sent_at"))
+            if sent is None or now - sent > CONTENT_KEPT:
+                del other["content"]
     return record
 
 
@@ -426,7 +434,7 @@ class WhatsAppChannel:
         now = self.engine.clock.now()
 
         def change(data: PersonData) -> bool:
-            record = _remember(data.meta, status.wamid)
+            record = _remember(data.meta, status.wamid, now)
             before = record.get("status")
             if STATUS_RANK.get(status.status, 0) <= STATUS_RANK.get(str(before), 0):
                 return False  # seen before, or older news
@@ -497,11 +505,11 @@ class WhatsAppChannel:
         return dict(data.meta)
 
     def _record_send(self, pid: str, wamid: str, entry: Entry, part: int) -> None:
-        now = self.engine.clock.now().isoformat()
+        now = self.engine.clock.now()
 
         def change(data: PersonData) -> None:
-            record = _remember(data.meta, wamid)
-            record.update(key=entry.out.key, part=part, sent_at=now)
+            record = _remember(data.meta, wamid, now)
+            record.update(key=entry.out.key, part=part, sent_at=now.isoformat())
             if "status" not in record:
                 record["status"] = "sent"
             if record["status"] == "sent":  # kept until delivered, to hold it again on 131047
@@ -520,13 +528,13 @@ class WhatsAppChannel:
             return Result.RETRY
         if posted.result is not Result.SENT:
             log.error("template refused person=%s code=%s", pid, posted.code)
-        sent_at = self.engine.clock.now().isoformat()
+        now = self.engine.clock.now()
 
         def change(data: PersonData) -> None:
-            data.meta["wa_template_at"] = sent_at
+            data.meta["wa_template_at"] = now.isoformat()
             if posted.wamid:
-                _remember(data.meta, posted.wamid).update(key="template", status="sent",
-                                                          sent_at=sent_at)
+                _remember(data.meta, posted.wamid, now).update(
+                    key="template", status="sent", sent_at=now.isoformat())
         await asyncio.to_thread(self.dispatcher.outbox.mutate, pid, change)
         log.info("template sent person=%s", pid)
         return Result.HELD

@@ -40,10 +40,13 @@ WA_SAMPLE = "16505551234"  # the sender of Meta's example payloads
 PEOPLE = f"""
 people:
   - {{id: "telegram:{TG_MENTOR}", role: mentor, name: "Bob Martin"}}
-  - {{id: "telegram:{TG_MENTEE}", role: mentee, name: "Alice Durand", mentor: "telegram:{TG_MENTOR}"}}
+  - {{id: "telegram:{TG_MENTEE}", role: mentee, name: "Alice Durand",
+     mentor: "telegram:{TG_MENTOR}"}}
   - {{id: "whatsapp:{WA_MENTOR}", role: mentor, name: "Marc Leroy"}}
-  - {{id: "whatsapp:{WA_MENTEE}", role: mentee, name: "Chloé Petit", mentor: "whatsapp:{WA_MENTOR}"}}
-  - {{id: "whatsapp:{WA_SAMPLE}", role: mentee, name: "Sheena Nelson", mentor: "telegram:{TG_MENTOR}"}}
+  - {{id: "whatsapp:{WA_MENTEE}", role: mentee, name: "Chloé Petit",
+     mentor: "whatsapp:{WA_MENTOR}"}}
+  - {{id: "whatsapp:{WA_SAMPLE}", role: mentee, name: "Sheena Nelson",
+     mentor: "telegram:{TG_MENTOR}"}}
 """
 
 SIGNING = ["1"] * 7  # "Lire l'article 1", then six "J'accepte"
@@ -128,8 +131,9 @@ class WaPayloads:
         return payload
 
     def text(self, wa_id: str, body: str, wamid: str | None = None) -> dict[str, Any]:
-        message = copy.deepcopy(load_fixture("meta_text_message.json")
-                                ["entry"][0]["changes"][0]["value"]["messages"][0])
+        message: dict[str, Any] = copy.deepcopy(
+            load_fixture("meta_text_message.json")["entry"][0]["changes"][0]["value"]
+            ["messages"][0])
         message.update({"from": wa_id, "id": wamid or self.wamid(),
                         "timestamp": self._timestamp()})
         message["text"]["body"] = body
@@ -139,8 +143,8 @@ class WaPayloads:
               kind: str = "button_reply") -> dict[str, Any]:
         name = ("meta_interactive_button_reply.json" if kind == "button_reply"
                 else "meta_interactive_list_reply.json")
-        message = copy.deepcopy(load_fixture(name)["entry"][0]["changes"][0]["value"]
-                                ["messages"][0])
+        message: dict[str, Any] = copy.deepcopy(
+            load_fixture(name)["entry"][0]["changes"][0]["value"]["messages"][0])
         message.update({"from": wa_id, "id": self.wamid(), "timestamp": self._timestamp()})
         message["interactive"][kind].update({"id": reply_id, "title": title})
         return message

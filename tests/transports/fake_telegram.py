@@ -8,6 +8,7 @@ that nothing was downloaded.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -31,6 +32,15 @@ class Call:
     ok: bool = True
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that goes away (a killed bot mid long-poll) is not an error worth a traceback."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass
+
+
 @dataclass
 class _Failure:
     status: int
@@ -51,6 +61,7 @@ class FakeTelegram:
         self._next_update = 5000
         self._next_message = 1
         self._replay = False
+        self.replayed_at: int | None = None  # index in `calls` of the getUpdates that replayed
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -60,18 +71,18 @@ class FakeTelegram:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 fake._serve(self)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 fake._serve(self)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True)
         self._thread.start()
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/bot"
         return self.url
@@ -164,6 +175,14 @@ class FakeTelegram:
         with self._lock:
             return {c.method for c in self.calls}
 
+    def polls_after_replay(self) -> int:
+        """getUpdates calls made after the replayed batch (the bot polls again once it has
+        handled a batch)."""
+        with self._lock:
+            if self.replayed_at is None:
+                return 0
+            return len([c for c in self.calls[self.replayed_at + 1:] if c.method == "getUpdates"])
+
     def last_offset(self) -> int | None:
         calls = self.of("getUpdates", ok=None)
         for call in reversed(calls):
@@ -218,16 +237,14 @@ class FakeTelegram:
         if not raw:
             return {}
         if content_type.startswith("application/json"):
-            value = json.loads(raw)
-            return value if isinstance(value, dict) else {}
+            decoded = json.loads(raw)
+            return decoded if isinstance(decoded, dict) else {}
         params: dict[str, Any] = {}
         for key, values in parse_qs(raw.decode("utf-8"), keep_blank_values=True).items():
             value: Any = values[-1]
             if key in JSON_FIELDS:
-                try:
+                with contextlib.suppress(ValueError):
                     value = json.loads(value)
-                except ValueError:
-                    pass
             params[key] = value
         return params
 
@@ -258,6 +275,7 @@ class FakeTelegram:
             while True:
                 if self._replay:
                     self._replay = False
+                    self.replayed_at = len(self.calls) - 1
                     return list(self.updates)
                 ready = [u for u in self.updates if offset is None or u["update_id"] >= offset]
                 left = deadline - time.monotonic()

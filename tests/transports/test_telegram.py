@@ -7,6 +7,7 @@ import asyncio
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -64,6 +65,7 @@ async def test_the_whole_journey_over_telegram(world: World) -> None:
     presses = [u for u in tg.updates if "callback_query" in u]
     assert len(tg.of("answerCallbackQuery")) == len(presses)
     assert world.engine.shared.transports[OFFSET_KEY] == tg.updates[-1]["update_id"] + 1
+    assert world.engine.shared.transports["telegram_username"] == "mentorbot_test_bot"
     assert world.outbox(MENTEE) == [] and world.outbox(MENTOR) == []
     for pid in (MENTEE, MENTOR):
         assert_journal_has_no_duplicates(world, pid)
@@ -157,7 +159,7 @@ async def test_attachments_are_refused_and_never_downloaded(world: World) -> Non
     tg = world.tg
     assert tg is not None
     media = {"file_id": "F", "file_unique_id": "U"}
-    contents = [
+    contents: list[dict[str, Any]] = [
         {"photo": [{**media, "width": 90, "height": 90}], "caption": "legende-4217"},
         {"document": {**media, "file_name": "contrat.pdf"}},
         {"voice": {**media, "duration": 3}},
@@ -334,3 +336,16 @@ async def test_long_polling_stops_promptly(world: World) -> None:
     await asyncio.sleep(0.2)
     stop.set()
     await asyncio.wait_for(task, timeout=5)
+
+
+async def test_a_start_link_with_an_invitation_code_enrolls_a_new_mentee(world: World) -> None:
+    from bot.data.invitations import create_invitation
+
+    tg = world.tg
+    assert tg is not None
+    code, link = create_invitation(world.engine, MENTOR, 14)
+    assert link == f"https://t.me/mentorbot_test_bot?start={code}"
+    await world.tg_say(777, f"/start {code}")
+    profile = world.engine.directory.get("telegram:777")
+    assert profile is not None and profile.mentor == MENTOR
+    assert len(tg.texts(777)) >= 1

@@ -104,7 +104,8 @@ async def test_choices_become_reply_buttons_or_a_list(world: World) -> None:
     assert menu["type"] == "list"
     assert menu["action"]["button"] == "Options"
     rows = menu["action"]["sections"][0]["rows"]
-    assert [r["id"] for r in rows] == ["c:1", "c:2", "c:3", "c:4"]
+    assert 3 < len(rows) <= 10
+    assert [r["id"] for r in rows] == [f"c:{i}" for i in range(1, len(rows) + 1)]
     assert rows[0]["title"] == "Poser une question"
     assert all(len(r["title"]) <= 24 for r in rows)
 
@@ -152,7 +153,8 @@ async def test_the_subscription_check(world: World) -> None:
         response = await world.client.get("/webhooks/whatsapp", params=params)
         return response.status_code, response.text
 
-    good = {"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1158201444"}
+    good = {"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN,
+            "hub.challenge": "1158201444"}
     assert await get(good) == (200, "1158201444")
     assert (await get({**good, "hub.verify_token": "wrong"}))[0] == 403
     assert (await get({**good, "hub.mode": "unsubscribe"}))[0] == 403
@@ -271,7 +273,8 @@ def test_missing_contacts_and_wa_id_are_tolerated() -> None:
     del value["contacts"]
     batch = parse_webhook(payload)
     assert batch.messages == [] and batch.skipped == 1
-    for junk in (None, [], {"entry": "x"}, {"entry": [{"changes": [{"value": []}]}]}):
+    junks: list[Any] = [None, [], {"entry": "x"}, {"entry": [{"changes": [{"value": []}]}]}]
+    for junk in junks:
         assert parse_webhook(junk).messages == []
 
 

@@ -73,6 +73,26 @@ class IdentifyingDetector:
         ):
             load_model()
 
+    def _ignore_keys(self, surface: str) -> set[str]:
+        """The folded surface, and the same without a title or legal form: "Mme Dupont" also
+        ignores the span "Dupont" (spans never include the title)."""
+        words = surface.split()
+        lexicon = self.lexicon
+
+        def decoration(word: str) -> bool:
+            bare = word.rstrip(".")
+            return (
+                bare in lexicon.title_abbreviations
+                or bare in lexicon.legal_forms
+                or fold(bare) in lexicon.title_words | lexicon.trade_words
+            )
+
+        while words and decoration(words[0]):
+            words.pop(0)
+        while words and decoration(words[-1]):
+            words.pop()
+        return {fold(surface), fold(" ".join(words))} - {""}
+
     def detect(self, text: str, ignore: Collection[str] = ()) -> list[Span]:
         """Sorted, non-overlapping spans (the longest/most specific wins on overlap).
 
@@ -80,7 +100,7 @@ class IdentifyingDetector:
         not identifying; they apply to PERSON and ORGANISATION only, never to structured kinds
         nor to DENIED.
         """
-        ignored = {fold(surface) for surface in ignore}
+        ignored = {key for surface in ignore for key in self._ignore_keys(surface)}
         candidates = [
             span
             for detector in self.detectors

@@ -6,6 +6,7 @@ applied character by character so that every folded character knows where it cam
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "
 _WORD_SEPARATORS = re.compile(r"[\s\-]+")
 
 
+@functools.lru_cache(maxsize=4096)
 def fold_char(ch: str) -> str:
     """Fold one character; may return zero or several characters ('ß' -> 'ss')."""
     if ch.isascii():
@@ -23,29 +25,46 @@ def fold_char(ch: str) -> str:
     return strip_accents(ch.translate(APOSTROPHES)).casefold()
 
 
+@functools.lru_cache(maxsize=4096)
+def fold_word(word: str) -> str:
+    """`textnorm.fold`, cached: words repeat a lot from one message to the next."""
+    return fold(word)
+
+
 @dataclass(frozen=True, slots=True)
 class FoldedText:
-    """A source text, its folding, and the source offset of each folded character."""
+    """A source text, its folding, and the source offset of each folded character.
+
+    `origin` is None when folding kept every character in place (the usual case).
+    """
 
     source: str
     folded: str
-    origin: tuple[int, ...]
+    origin: tuple[int, ...] | None
 
     @classmethod
     def of(cls, source: str) -> FoldedText:
-        if source.isascii():
-            return cls(source, source.lower().replace("`", "'"), tuple(range(len(source))))
-        parts: list[str] = []
-        origin: list[int] = []
-        for index, ch in enumerate(source):
-            folded = fold_char(ch)
-            parts.append(folded)
-            origin.extend([index] * len(folded))
-        return cls(source, "".join(parts), tuple(origin))
+        return _folded_text(source)
 
     def source_range(self, start: int, end: int) -> tuple[int, int]:
         """Map a non-empty folded range back to the source."""
+        if self.origin is None:
+            return start, end
         return self.origin[start], self.origin[end - 1] + 1
+
+
+@functools.lru_cache(maxsize=16)
+def _folded_text(source: str) -> FoldedText:
+    # Several detectors fold the same message: the small cache makes it once.
+    if source.isascii():
+        return FoldedText(source, source.lower().replace("`", "'"), None)
+    parts = [fold_char(ch) for ch in source]
+    if all(len(part) == 1 for part in parts):
+        return FoldedText(source, "".join(parts), None)
+    origin: list[int] = []
+    for index, part in enumerate(parts):
+        origin.extend([index] * len(part))
+    return FoldedText(source, "".join(parts), tuple(origin))
 
 
 class PhraseMatcher:

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.policies.identifying.folding import FoldedText
+from bot.policies.identifying.folding import FoldedText, fold_word
 from bot.policies.identifying.lexicon import Lexicon, lower_word
 from bot.policies.identifying.model import Entity
 from bot.policies.identifying.spans import Span, SpanKind
@@ -120,7 +120,7 @@ def _tokenise(text: str, lexicon: Lexicon) -> list[_Token]:
             end -= 2
             word = word[:-2]
         tokens.append(
-            _Token(start, end, word, fold(word), _is_sentence_start(text, start, lexicon))
+            _Token(start, end, word, fold_word(word), _is_sentence_start(text, start, lexicon))
         )
     return tokens
 
@@ -146,7 +146,7 @@ class _Analysis:
         self.lexicon = lexicon
         self.entity_finder = entity_finder
         self.tokens = _tokenise(text, lexicon)
-        self._entities: Sequence[Entity] | None = None
+        self._entities: dict[int, Sequence[Entity]] = {}
         stopped = self._stop_phrase_ranges()
         self.namey = [self._is_namey(t, stopped) for t in self.tokens]
         self.sentence_of = self._sentences()
@@ -243,15 +243,30 @@ class _Analysis:
         return Span.of(self.text, self.tokens[first].start, self.tokens[last].end, kind)
 
     # ----------------------------------------------------------------- the model
-    def _model_entities(self) -> Sequence[Entity]:
-        if self._entities is None:
-            self._entities = self.entity_finder(self.text) if self.entity_finder else ()
-        return self._entities
+    def _model_entities(self, sentence: int) -> Sequence[Entity]:
+        """The model's entities in one sentence: it only runs where a candidate needs it."""
+        if sentence not in self._entities:
+            found: Sequence[Entity] = ()
+            if self.entity_finder is not None:
+                first = self.sentence_of.index(sentence)
+                start = self.tokens[first].start
+                following = first + 1
+                while following < len(self.tokens) and self.sentence_of[following] == sentence:
+                    following += 1
+                end = self.tokens[following].start if following < len(self.tokens) else None
+                found = [
+                    Entity(start + e.start, start + e.end, e.label)
+                    for e in self.entity_finder(self.text[start:end])
+                ]
+            self._entities[sentence] = found
+        return self._entities[sentence]
 
-    def _entity_over(self, start: int, end: int) -> Entity | None:
+    def _entity_over(self, first: int, last: int) -> Entity | None:
+        """The model's entity that overlaps words `first` to `last` the most."""
+        start, end = self.tokens[first].start, self.tokens[last].end
         best: Entity | None = None
         best_overlap = 0
-        for entity in self._model_entities():
+        for entity in self._model_entities(self.sentence_of[first]):
             overlap = min(end, entity.end) - max(start, entity.start)
             if overlap > best_overlap:
                 best, best_overlap = entity, overlap
@@ -387,7 +402,6 @@ class _Analysis:
         if all(word.all_caps for word in words):
             # Unknown acronyms are jargon more often than not, unless "chez SNCF".
             return SpanKind.ORGANISATION if cue else None
-        start, end = self.tokens[first].start, self.tokens[last].end
         if self.tokens[first].initial and len(words) == 1:
             # A lone capitalised word at a sentence start: "Sophie m'a dit" but "Formation
             # validée". Kept when it is the subject of a verb, and the model sees an entity.
@@ -395,12 +409,14 @@ class _Analysis:
                 return None
             if self.entity_finder is None:
                 return SpanKind.PERSON
-            entity = self._entity_over(start, end)
-            if entity is None or entity.start != start:
+            entity = self._entity_over(first, last)
+            if entity is None or entity.start != self.tokens[first].start:
                 return None
             return SpanKind.ORGANISATION if entity.label == "ORG" else SpanKind.PERSON
-        entity = self._entity_over(start, end)
-        if cue or (entity is not None and entity.label == "ORG"):
+        if cue:
+            return SpanKind.ORGANISATION
+        entity = self._entity_over(first, last)
+        if entity is not None and entity.label == "ORG":
             return SpanKind.ORGANISATION
         if entity is not None and entity.label == "LOC":
             previous = self._previous_word(first)

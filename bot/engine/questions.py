@@ -1,0 +1,163 @@
+"""A question's thread: answers, follow-ups, redirections and closing, on both sides.
+
+Status moves sent -> read (shown in a digest) -> answered -> closed; a follow-up sends it
+back to the mentor (sent); a redirection (formal session, another professional) ends the
+written thread.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.engine.turn import Party, Turn
+from bot.flows.model import Target
+from bot.policies.textnorm import fold
+
+OPEN = ("sent", "read", "answered")
+
+
+def for_mentor(turn: Turn, qid: str) -> tuple[Party, dict[str, Any]] | None:
+    """The mentee and question `qid`, when it belongs to one of this mentor's mentees."""
+    mentee_id = turn.engine.shared.questions.get(qid)
+    mentee = turn.other(mentee_id) if mentee_id else None
+    question = mentee.data.question(qid) if mentee else None
+    if mentee is None or question is None or mentee.profile.mentor != turn.profile.id:
+        return None
+    return mentee, question
+
+
+def answer(turn: Turn, qid: str, text: str) -> bool:
+    """The mentor's answer reaches the mentee at once and joins both journals."""
+    found = for_mentor(turn, qid)
+    if found is None:
+        turn.say("reply_unknown", qid=qid)
+        return False
+    mentee, question = found
+    question.setdefault("answers", []).append({"at": turn.now.isoformat(), "text": text})
+    question["status"] = "answered"
+    turn.journal(turn.party, "out", text, kind="answer", qid=qid)
+    choices = (
+        turn.engine.flows.texts["answer_choice_followup"],
+        turn.engine.flows.texts["answer_choice_close"],
+    )
+    turn.say(
+        "answer_received",
+        party=mentee,
+        entry="answer",
+        about=qid,
+        qid=qid,
+        text=text,
+        ask=question.get("ask", ""),
+        choices=choices,
+    )
+    turn.say("reply_sent", qid=qid, mentee=mentee.profile.name or mentee.profile.id)
+    return True
+
+
+def redirect(turn: Turn, qid: str, how: str, text: str) -> bool:
+    """Article 6: to a formal session or another professional; the mentee is told kindly."""
+    found = for_mentor(turn, qid)
+    if found is None:
+        turn.say("reply_unknown", qid=qid)
+        return False
+    mentee, question = found
+    question["status"] = "redirected"
+    question.setdefault("redirections", []).append(
+        {"at": turn.now.isoformat(), "to": how, "text": text}
+    )
+    turn.journal(turn.party, "out", text, kind=f"redirect_{how}", qid=qid)
+    turn.say(
+        f"redirected_{how}", party=mentee, entry=f"redirect_{how}", about=qid, qid=qid, text=text
+    )
+    turn.say("redirect_done", qid=qid, mentee=mentee.profile.name or mentee.profile.id)
+    return True
+
+
+def own(turn: Turn, qid: str) -> dict[str, Any] | None:
+    question = turn.person.question(qid)
+    if question is None:
+        turn.say("question_not_yours", qid=qid)
+        return None
+    if question.get("status") not in OPEN:
+        turn.say("question_already_closed", qid=qid)
+        return None
+    return question
+
+
+def followup(turn: Turn, qid: str, text: str) -> None:
+    question = own(turn, qid)
+    if question is None:
+        return
+    question.setdefault("followups", []).append({"at": turn.now.isoformat(), "text": text})
+    question["status"] = "sent"
+    question.pop("read_at", None)
+    turn.journal(turn.party, "in", text, kind="followup", qid=qid)
+    engine = turn.engine
+    mentor = engine.directory.get(turn.profile.mentor or "")
+    absences = engine.absences(mentor) if mentor else ()
+    if engine.calendar.is_open(turn.now, absences):
+        turn.say("followup_sent_open", qid=qid)
+    else:
+        opening = engine.calendar.next_opening(turn.now, absences)
+        turn.say("followup_sent_closed", qid=qid, when=turn.when(opening))
+
+
+def close(turn: Turn, qid: str) -> None:
+    question = own(turn, qid)
+    if question is None:
+        return
+    question["status"] = "closed"
+    question["closed_at"] = turn.now.isoformat()
+    turn.journal(turn.party, "in", "", kind="closed", qid=qid)
+    turn.say("question_closed", qid=qid)
+
+
+# -- shortcuts: the choices under a digest question or an answer -----------------------------
+
+# text key of the label -> (role, what it does)
+SHORTCUTS: dict[str, tuple[str, str]] = {
+    "digest_choice_reply": ("mentor", "mentor:answer_text"),
+    "digest_choice_redirect": ("mentor", "mentor:redirect_how"),
+    "answer_choice_followup": ("mentee", "question:followup"),
+    "answer_choice_close": ("mentee", "close"),
+}
+
+
+def _pattern(label: str) -> re.Pattern[str]:
+    escaped = re.escape(fold(label)).replace(re.escape("{qid}"), r"(q\d+)")
+    return re.compile(rf"^{escaped}$")
+
+
+def shortcut(turn: Turn, text: str) -> bool:
+    """A digest or answer choice typed or pressed later: act on its question. True if used."""
+    from bot.i18n import gettext
+
+    folded = fold(text.strip())
+    if "q" not in folded:
+        return False
+    texts = turn.engine.flows.texts
+    for key, (role, what) in SHORTCUTS.items():
+        if role != turn.profile.role:
+            continue
+        with turn.engine.catalogs.use(turn.profile.locale):
+            labels = {texts[key], gettext(texts[key])}
+        for label in labels:
+            match = _pattern(label).match(folded)
+            if match is None:
+                continue
+            qid = match.group(1).upper()
+            turn.journal(turn.party, "in", text.strip())
+            if what == "close":
+                close(turn, qid)
+                return True
+            if role == "mentor" and for_mentor(turn, qid) is None:
+                turn.say("reply_unknown", qid=qid)
+                return True
+            if role == "mentee" and own(turn, qid) is None:
+                return True
+            turn.answers["qid"] = qid
+            flow, _, step = what.partition(":")
+            turn.enter(Target(flow, step))
+            return True
+    return False

@@ -1,0 +1,126 @@
+"""The mentor's side: digests with choices, answering, redirecting, and the mentee's thread."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.store import TinyStore
+from tests.conftest import QUESTION_FR, Conversation, asking, say, signing
+
+DIGEST = {"at": "2026-11-30T08:00:00+01:00", "tick": True}
+
+
+def prepared(conversation: Conversation) -> list[dict[str, Any]]:
+    return conversation.run(signing("console:bob", "Bob Martin", "2026-11-30T06:00")
+                            + signing("console:alice", "Alice Durand", "2026-11-30T06:10")
+                            + asking("console:alice", QUESTION_FR, "2026-11-30T07:30")
+                            + [DIGEST])
+
+
+def test_each_digest_question_offers_reply_and_redirect(conversation: Conversation) -> None:
+    out = prepared(conversation)
+    q1 = next(line for line in out if line["text"].startswith("Q1 — Alice Durand"))
+    assert q1["choices"] == ["Répondre Q1", "Rediriger Q1"]
+    assert "envoyée le lundi 30 novembre à 07:30" in q1["text"]
+
+
+def test_reply_by_the_digest_choice(conversation: Conversation) -> None:
+    prepared(conversation)
+    out = conversation.run([say("2026-11-30T09:00:00+01:00", "console:bob", "Répondre Q1"),
+                            say("2026-11-30T09:01:00+01:00", "console:bob", "Et si vous lui demandiez ?")])
+    assert out[0]["text"].startswith("Votre réponse à Q1")
+    answer = next(line for line in out if line["to"] == "console:alice")
+    assert "Et si vous lui demandiez ?" in answer["text"]
+    assert answer["choices"] == ["Poursuivre Q1", "Clore Q1"]
+    assert out[-1]["choices"][0] == "Questions en attente"
+
+
+def test_reply_from_the_menu_checks_the_question_number(conversation: Conversation) -> None:
+    prepared(conversation)
+    out = conversation.run([say("2026-11-30T09:00:00+01:00", "console:bob", "Répondre à une question"),
+                            say("2026-11-30T09:00:01+01:00", "console:bob", "troisième"),
+                            say("2026-11-30T09:00:02+01:00", "console:bob", "Q9"),
+                            say("2026-11-30T09:00:03+01:00", "console:bob", "q1"),
+                            say("2026-11-30T09:00:04+01:00", "console:bob", "Une piste : reformulez.")])
+    texts = [line["text"] for line in out]
+    assert "Écrivez le numéro de la question, par exemple Q3." in texts
+    assert any(t.startswith("La question Q9 n'existe pas") for t in texts)
+    assert any(t == "Votre réponse à Q1 est transmise à Alice Durand." for t in texts)
+
+
+def test_redirect_to_a_session_and_to_a_professional(conversation: Conversation) -> None:
+    prepared(conversation)
+    conversation.run(asking("console:alice", QUESTION_FR, "2026-11-30T09:30"))
+    out = conversation.run([
+        say("2026-11-30T10:00:00+01:00", "console:bob", "Rediriger Q1"),
+        say("2026-11-30T10:00:01+01:00", "console:bob", "En entretien"),
+        say("2026-11-30T10:00:02+01:00", "console:bob", "jeudi 14h"),
+        say("2026-11-30T10:01:00+01:00", "console:bob", "Rediriger une question"),
+        say("2026-11-30T10:01:01+01:00", "console:bob", "Q2"),
+        say("2026-11-30T10:01:02+01:00", "console:bob", "Autre professionnel"),
+        say("2026-11-30T10:01:03+01:00", "console:bob", "Le service de santé au travail, poste 1234"),
+    ])
+    to_alice = [line["text"] for line in out if line["to"] == "console:alice"]
+    assert "lors d'un entretien" in to_alice[0] and "jeudi 14h" in to_alice[0]
+    assert "un autre professionnel" in to_alice[1] and "santé au travail" in to_alice[1]
+    data = TinyStore(conversation.config.storage.path).load_person("console:alice")
+    assert data is not None
+    assert [q["status"] for q in data.questions] == ["redirected", "redirected"]
+    # Redirected questions no longer wait in digests.
+    out = conversation.run([{"at": "2026-11-30T13:00:00+01:00", "tick": True}])
+    assert not [line for line in out if line["text"].startswith("Synthèse")]
+
+
+def test_follow_up_joins_the_thread_and_returns_to_the_next_digest(conversation: Conversation) -> None:
+    prepared(conversation)
+    out = conversation.run([
+        say("2026-11-30T09:00:00+01:00", "console:bob", "/repondre Q1 Qu'avez-vous observé ?"),
+        say("2026-11-30T09:10:00+01:00", "console:alice", "Poursuivre Q1"),
+        say("2026-11-30T09:11:00+01:00", "console:alice", "Elle se tait quand son avis n'est pas demandé."),
+        {"at": "2026-11-30T13:00:00+01:00", "tick": True},
+    ])
+    assert any(line["text"].startswith("Votre suite pour Q1 est transmise") for line in out)
+    q1 = next(line["text"] for line in out if line["text"].startswith("Q1 — Alice Durand")
+              and line["at"].startswith("2026-11-30T13:00"))
+    assert "Votre réponse du 30 nov. 2026 09:00 : Qu'avez-vous observé ?" in q1
+    assert "Suite du 30 nov. 2026 09:11 : Elle se tait" in q1
+
+
+def test_the_mentee_closes_a_question(conversation: Conversation) -> None:
+    prepared(conversation)
+    out = conversation.run([
+        say("2026-11-30T09:00:00+01:00", "console:bob", "/reply Q1 Bonne piste."),
+        say("2026-11-30T09:10:00+01:00", "console:alice", "Clore Q1"),
+        say("2026-11-30T09:11:00+01:00", "console:alice", "Clore Q1"),
+        say("2026-11-30T09:12:00+01:00", "console:alice", "/journal"),
+    ])
+    assert out[-3]["text"].startswith("La question Q1 est close")
+    assert out[-2]["text"] == "La question Q1 est déjà close."
+    assert "Q1 — 30 nov. 2026 07:30 — close" in out[-1]["text"]
+
+
+def test_a_mentor_cannot_touch_another_mentors_question(new_conversation: Any) -> None:
+    conversation = new_conversation("""
+people:
+  - {id: "console:bob", role: mentor, name: "Bob Martin"}
+  - {id: "console:carla", role: mentor, name: "Carla Diaz"}
+  - {id: "console:alice", role: mentee, name: "Alice Durand", mentor: "console:bob"}
+""")
+    conversation.run(signing("console:bob", "Bob Martin", "2026-11-30T06:00")
+                     + signing("console:carla", "Carla Diaz", "2026-11-30T06:05")
+                     + signing("console:alice", "Alice Durand", "2026-11-30T06:10")
+                     + asking("console:alice", QUESTION_FR, "2026-11-30T07:30"))
+    out = conversation.run([say("2026-11-30T09:00:00+01:00", "console:carla", "/repondre Q1 Non."),
+                            say("2026-11-30T09:00:01+01:00", "console:carla", "Répondre Q1")])
+    out = [line for line in out if line["at"].startswith("2026-11-30T09")]
+    assert all(line["to"] == "console:carla" for line in out)
+    assert out[0]["text"].startswith("La question Q1 n'existe pas")
+    assert out[1]["text"].startswith("La question Q1 n'existe pas")
+
+
+def test_a_mentee_cannot_follow_up_someone_elses_question(conversation: Conversation) -> None:
+    prepared(conversation)
+    conversation.run(signing("console:emma", "Emma Smith", "2026-11-30T08:10"))
+    out = conversation.run([say("2026-11-30T09:00:00+01:00", "console:emma", "Continue Q1")])
+    assert out and all(line["to"] == "console:emma" for line in out)
+    assert not any("Q1" in line["text"] and "Alice" in line["text"] for line in out)
