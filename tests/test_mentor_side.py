@@ -124,3 +124,51 @@ def test_a_mentee_cannot_follow_up_someone_elses_question(conversation: Conversa
     out = conversation.run([say("2026-11-30T09:00:00+01:00", "console:emma", "Continue Q1")])
     assert out and all(line["to"] == "console:emma" for line in out)
     assert not any("Q1" in line["text"] and "Alice" in line["text"] for line in out)
+
+
+def test_withdrawing_consent_stops_processing_until_signed_again(conversation: Conversation) -> None:
+    prepared(conversation)
+    out = conversation.run([
+        say("2026-11-30T09:00:00+01:00", "console:alice", "/retirer"),
+        say("2026-11-30T09:01:00+01:00", "console:alice", "Poser une question"),
+        {"at": "2026-11-30T13:00:00+01:00", "tick": True},
+        say("2026-11-30T13:10:00+01:00", "console:alice", "/aide"),
+    ])
+    assert out[0]["text"].startswith("Votre consentement est retiré")
+    assert out[1]["text"].startswith("Vous avez retiré votre consentement")
+    assert not [line for line in out if line["text"].startswith("Synthèse")]
+    assert "3114" in out[-1]["text"]
+    out = conversation.run([say("2026-11-30T14:00:00+01:00", "console:alice", "/start")]
+                           + signing("console:alice", "Alice Durand", "2026-11-30T14:01")[1:])
+    assert out[0]["text"].startswith("La charte a été modifiée") or out[0]["text"].startswith("Bienvenue")
+    assert "Merci Alice Durand" in out[-2]["text"]
+
+
+def test_erasure_in_the_chat_asks_first_then_removes_everything(conversation: Conversation) -> None:
+    prepared(conversation)
+    out = conversation.run([
+        say("2026-11-30T09:00:00+01:00", "console:alice", "/oublier"),
+        say("2026-11-30T09:00:01+01:00", "console:alice", "Non, garder"),
+    ])
+    assert out[0]["choices"] == ["Oui, tout effacer", "Non, garder"]
+    assert out[1]["text"] == "Rien n'a été effacé."
+    store = TinyStore(conversation.config.storage.path)
+    assert store.load_person("console:alice") is not None
+    out = conversation.run([
+        say("2026-11-30T09:01:00+01:00", "console:alice", "/oublier"),
+        say("2026-11-30T09:01:01+01:00", "console:alice", "1"),
+    ])
+    notice = next(line for line in out if line["to"] == "console:bob")
+    assert notice["text"].startswith("Alice Durand a quitté l'accompagnement")
+    assert out[-1]["text"].startswith("Tout ce qui vous concernait a été effacé")
+    assert store.load_person("console:alice") is None
+    assert not any(e.qid == "Q1" for e in store.read_journal("console:bob"))
+    raw = "".join(p.read_text() for p in conversation.config.storage.path.rglob("*") if p.is_file())
+    assert QUESTION_FR[1] not in raw and "Alice Durand" not in raw
+
+
+def test_the_mentee_exports_their_trace_in_the_chat(conversation: Conversation) -> None:
+    prepared(conversation)
+    out = conversation.run([say("2026-11-30T09:00:00+01:00", "console:alice", "/export")])
+    assert out[0]["text"].startswith("# Trace de travail de Alice Durand")
+    assert QUESTION_FR[1] in out[0]["text"]

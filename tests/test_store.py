@@ -336,7 +336,8 @@ def test_interrupted_erasure_is_completed_and_never_listed(tmp_path: Path) -> No
 @pytest.mark.parametrize("garbage", [
     b"", b"not json", b"{\"state\": ", b"[1, 2, 3]", b"\"text\"", b"{\"state\": [1]}",
     b"{\"state\": {\"1\": 5}}", b"\xff\xfe\x00", b"{\"applied\": {\"1\": {\"ids\": \"abc\"}}}",
-    b"{\"state\": {\"1\": {}, \"2\": {}}}",
+    b"{\"state\": {\"1\": {}, \"2\": {}}}", b"{\"state\": {\"abc\": {}}}",
+    b"{\"questions\": {\"1\": [1]}}",
 ])
 def test_corrupt_person_file_is_a_store_error_naming_it(store: TinyStore, tmp_path: Path,
                                                         garbage: bytes) -> None:

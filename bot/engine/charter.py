@@ -18,4 +18,8 @@ def charter_version(flows: FlowSet) -> str:
 
 
 def signed(person: PersonData, version: str) -> bool:
-    return any(s.get("version") == version for s in person.signatures)
+    """Signed this version, and not withdrawn since."""
+    since = str(person.meta.get("withdrawn_at", ""))
+    return any(
+        s.get("version") == version and str(s.get("at", "")) > since for s in person.signatures
+    )

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.engine import actions, digest, questions
+from bot.engine import actions, consent, digest, questions
 from bot.engine.turn import Turn
 
 _REPLY = re.compile(r"^\s*(q\d+)\s+(.+)$", re.IGNORECASE | re.DOTALL)
@@ -82,6 +82,22 @@ def _absence(turn: Turn, args: str) -> None:
     turn.say("absence_added", since=turn.when_day(start), until=turn.when_day(end))
 
 
+def _forget(turn: Turn, args: str) -> None:
+    consent.ask_forget(turn)
+
+
+def _withdraw(turn: Turn, args: str) -> None:
+    consent.withdraw(turn)
+
+
+def _export(turn: Turn, args: str) -> None:
+    from bot.data.export import collect, render
+
+    turn.send(
+        turn.party, render(collect(turn.engine, turn.profile.id), "md", turn.engine), kind="export"
+    )
+
+
 def _console_only(turn: Turn, args: str) -> None:
     turn.say("console_only", command="/as")
 
@@ -95,6 +111,11 @@ COMMANDS: dict[str, Command] = {
     "absence": Command(frozenset({"mentor"}), True, _absence),
     "repondre": Command(frozenset({"mentor"}), True, _reply),
     "reply": Command(frozenset({"mentor"}), True, _reply),
+    "oublier": Command(None, False, _forget),
+    "forget": Command(None, False, _forget),
+    "retirer": Command(None, True, _withdraw),
+    "withdraw": Command(None, True, _withdraw),
+    "export": Command(frozenset({"mentee"}), True, _export),
     "as": Command(None, False, _console_only),
 }
 

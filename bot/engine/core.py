@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.engine import commands, questions
+from bot.engine import commands, consent, questions
 from bot.engine.actions import Actions
 from bot.engine.charter import charter_version, signed
 from bot.engine.checks import CHECKS
@@ -116,6 +116,11 @@ class Engine:
                 self._pipeline(turn, inbound)
                 data.meta["last_inbound_at"] = turn.now.isoformat()
                 self.commit(turn)
+            if turn.erase:
+                from bot.data.forget import forget
+
+                forget(self, profile.id)
+                log.info("erased on request person=%s", profile.id)
             log.info(
                 "handled person=%s message=%s out=%d", profile.id, inbound.message_id, len(turn.out)
             )
@@ -133,6 +138,8 @@ class Engine:
             self.store.save_person(party.data)
         if dropped:
             turn.out = [o for o in turn.out if o.to not in dropped]
+        if turn.erase:
+            return
         turn.person.mark_applied(turn.source)
         self.store.save_person(turn.person)
 
@@ -164,10 +171,18 @@ class Engine:
         if inbound.choice is None and not text.strip():
             turn.say("empty_message", choices=self._current_choices(turn))
             return
-        if inbound.choice is None and self.guard.safety_first(turn, text):
+        parsed = commands.parse(text) if inbound.choice is None else None
+        in_charter = turn.state.get("flow") == self.flows.entry["charter"].flow
+        if consent.withdrawn(turn.person) and not in_charter:
+            if parsed is None or parsed[0] not in consent.ALLOWED_WHEN_WITHDRAWN:
+                turn.say("withdrawn_active")
+                return
+        elif inbound.choice is None and self.guard.safety_first(turn, text):
+            return
+        if turn.state.get("pending") == "forget" and parsed is None:
+            consent.forget_answer(turn, text)
             return
         is_signed = signed(turn.person, self.charter_version)
-        parsed = commands.parse(text) if inbound.choice is None else None
         if parsed is not None:
             turn.journal(turn.party, "in", text, kind="command")
             commands.dispatch(turn, parsed[0], parsed[1], is_signed)

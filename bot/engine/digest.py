@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.engine.consent import withdrawn
 from bot.engine.texts import fill
 from bot.engine.turn import Party, Turn
 from bot.i18n import gettext
@@ -20,7 +21,7 @@ def pending(turn: Turn, mentor: Party) -> list[tuple[Party, dict[str, Any]]]:
     out: list[tuple[Party, dict[str, Any]]] = []
     for profile in turn.engine.directory.mentees_of(mentor.profile.id):
         mentee = turn.other(profile.id)
-        if mentee is None:
+        if mentee is None or withdrawn(mentee.data):
             continue
         for question in mentee.data.questions:
             if question.get("status") in PENDING:

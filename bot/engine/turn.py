@@ -44,6 +44,7 @@ class Turn:
     out: list[Outbound] = field(default_factory=list)
     others: dict[str, Party] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # placeholders set by actions
+    erase: bool = False  # the person asked for erasure: nothing of theirs is saved
     _seq: int = 0
 
     # -- people ---------------------------------------------------------------------------

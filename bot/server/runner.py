@@ -136,7 +136,7 @@ async def _serve(config: Config) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     server = _Server(uvicorn.Config(create_server(runtime), log_config=None, access_log=False,
-                                    lifespan="off"))
+                                    lifespan="off", timeout_graceful_shutdown=15))
     try:
         await runtime.start()
     except BaseException:

@@ -97,6 +97,8 @@ def _check_document(data: Any) -> dict[str, dict[str, Any]]:
         if not isinstance(table, dict):
             raise ValueError(f"table {name!r} is not a JSON object")
         for doc_id, doc in table.items():
+            if not doc_id.isdigit():
+                raise ValueError(f"document id {doc_id!r} of table {name!r} is not a number")
             if not isinstance(doc, dict):
                 raise ValueError(f"document {doc_id!r} of table {name!r} is not a JSON object")
     return data

@@ -7,13 +7,16 @@ sentence) as entities, so the detector works from capitalised words instead:
    legal form or trade word next to a name ("SARL Durand", "la boulangerie Moreau");
 2. runs of capitalised words that are not in the lexicon's stop-lists (roles, days,
    months, acronyms, places, tools...). Mid-sentence, a capital letter is a strong sign of
-   a name. At the start of a sentence it is not, so a lone sentence-initial word is kept
-   only when the model also sees an entity there;
+   a name. At the start of a sentence it is not: a lone sentence-initial word is kept only
+   when what follows makes it the subject of a verb ("Sophie m'a dit", "Olivia left", not
+   "Formation validée", "Check the file") and the model sees an entity there. Sentences
+   Written In Title Case and unknown acronyms ("KPI", unless "chez EDF") are left out;
 3. the model's labels choose between person and organisation, and a word it tags as a
    location right after "à"/"in" is taken for a place;
 4. a name found once is masked everywhere in the message.
 
-The model only runs when step 2 leaves a candidate, which keeps most messages model-free.
+The model only runs on the sentences where step 2 leaves a candidate whose kind is not
+already known, which keeps most messages model-free.
 """
 
 from __future__ import annotations
