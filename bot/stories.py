@@ -1,8 +1,8 @@
 """`mentorbot flows test`: YAML conversation stories that trainers write without Python.
 
 A story is a list of steps; each step is something a person says (or a tick of the clock) at
-a given time, and what the bot must answer. It runs through the real `simulate` on a virtual
-clock, in a fresh temporary store.
+a given time, and what the bot must answer. It runs through the same `Simulator` as
+`mentorbot simulate`.
 
     story: Alice pose une question avant l'ouverture
     config: {}                      # optional overrides of the embedded defaults
@@ -24,6 +24,7 @@ clock, in a fresh temporary store.
         say: "..."
         expect: nothing                    # the bot must stay silent
 
+The whole story runs on one engine and one virtual clock, in a fresh temporary store.
 Expectations are matched in order against the messages the step produced; other messages in
 between are allowed. A failure prints a readable diff of what was expected and what was sent.
 """
@@ -31,7 +32,6 @@ between are allowed. A failure prints a readable diff of what was expected and w
 from __future__ import annotations
 
 import difflib
-import io
 import json
 import tempfile
 from collections.abc import Callable
@@ -43,7 +43,7 @@ import yaml
 
 from bot.config import PROJECT_ROOT, Config, load_config, parse_config
 from bot.errors import UserError
-from bot.transports.simulate import parse_script, simulate
+from bot.transports.simulate import Simulator, parse_script
 
 STEP_KEYS = {"at", "from", "say", "attachment", "tick", "expect", "id"}
 EXPECT_KEYS = {"to", "contains", "choices", "not_contains", "equals"}
@@ -156,10 +156,11 @@ def run_story(path: Path, base_config: Path | None = None) -> StoryResult:
     failures: list[str] = []
     with tempfile.TemporaryDirectory(prefix="mentorbot-story-") as tmp:
         config = _config(path, doc.get("config"), base_config, Path(tmp) / "data")
-        for number, (event, expect) in enumerate(_events(path, doc["steps"]), 1):
-            out = io.StringIO()
-            simulate(config, parse_script([json.dumps(event)], f"{path}: step {number}"), out)
-            sent = [json.loads(line) for line in out.getvalue().splitlines()]
+        steps = _events(path, doc["steps"])
+        parsed = parse_script([json.dumps(event) for event, _ in steps], f"{path}: step")
+        simulator = Simulator(config, parsed[0].at)
+        for number, ((event, expect), item) in enumerate(zip(steps, parsed, strict=True), 1):
+            sent = [json.loads(line) for line in simulator.feed(item)]
             sender = event.get("from")
             said = event.get("text", "tick" if event.get("tick") else event.get("attachment"))
             what = f"step {number} ({said!r} at {event['at']})"

@@ -22,8 +22,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
@@ -172,13 +173,6 @@ class Outbox:
         return out
 
 
-@dataclass
-class _Volatile:
-    """Messages to strangers: nothing of theirs is stored, so they are kept in memory only."""
-
-    entries: dict[str, list[Entry]] = field(default_factory=dict)
-
-
 class Dispatcher:
     """Hands inbound messages to the engine and delivers what it returns, through the outbox.
 
@@ -195,7 +189,8 @@ class Dispatcher:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
         self._retry: set[str] = set()
-        self._volatile = _Volatile()
+        # Messages to strangers: nothing of theirs is stored, so they wait in memory only.
+        self._volatile: dict[str, list[Entry]] = {}
         self._retry_task: asyncio.Task[None] | None = None
 
     def register(self, channel: Channel) -> None:
@@ -217,6 +212,8 @@ class Dispatcher:
         """Queue outbounds durably, then start delivering them."""
         routed: list[Outbound] = []
         for out in outs:
+            if not out.key:  # the outbox is keyed: never let two messages share a key
+                out = replace(out, key=f"auto:{uuid.uuid4().hex}")
             if out.channel not in self.channels:
                 log.warning("no transport for channel=%s to=%s key=%s", out.channel, out.to,
                             out.key)
@@ -227,7 +224,7 @@ class Dispatcher:
             await asyncio.to_thread(self.outbox.add, stored, self.engine.clock.now())
         for out in routed:
             if not self.outbox.known(out.to):
-                self._volatile.entries.setdefault(out.to, []).append(Entry(out))
+                self._volatile.setdefault(out.to, []).append(Entry(out))
         for pid in dict.fromkeys(o.to for o in routed):
             self.kick(pid)
 
@@ -260,7 +257,7 @@ class Dispatcher:
         if stored:
             entries = await asyncio.to_thread(self.outbox.entries, pid)
         else:
-            entries = list(self._volatile.entries.get(pid, []))
+            entries = list(self._volatile.get(pid, []))
         for index, entry in enumerate(entries):
             key = entry.out.key
 
@@ -293,11 +290,11 @@ class Dispatcher:
         if stored:
             await asyncio.to_thread(self.outbox.remove, pid, entry.out.key)
             return
-        queue = self._volatile.entries.get(pid, [])
+        queue = self._volatile.get(pid, [])
         if entry in queue:
             queue.remove(entry)
         if not queue:
-            self._volatile.entries.pop(pid, None)
+            self._volatile.pop(pid, None)
 
     # -- life cycle -----------------------------------------------------------------------
 

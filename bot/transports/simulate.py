@@ -113,39 +113,32 @@ def render_line(out: Outbound, at: datetime, tz: ZoneInfo) -> str:
     return json.dumps(record, ensure_ascii=False)
 
 
-def simulate(config: Config, events: list[Event], output: IO[str]) -> int:
-    """Run the events; write one JSON line per message sent. Returns how many were sent."""
-    if not events:
-        return 0
-    # Start the clock where the store left off when that is earlier than the first event, so
-    # that the jobs due in between run (and print) at their own time.
-    from bot.store import TinyStore
+class Simulator:
+    """One engine on a virtual clock, fed event by event (simulate, stories, tests)."""
 
-    start = events[0].at
-    for last in TinyStore(config.storage.path).load_shared().scheduler.values():
-        start = min(start, datetime.fromisoformat(last))
-    clock = VirtualClock(start)
-    app = build_app(config, clock)
-    tz = ZoneInfo(config.timezone)
-    sent = 0
+    def __init__(self, config: Config, start: datetime) -> None:
+        # Start the clock where the store left off when that is earlier than the first event,
+        # so that the jobs due in between run (and print) at their own time.
+        from bot.store import TinyStore
 
-    def emit(messages: list[Outbound]) -> None:
-        nonlocal sent
-        for message in messages:
-            output.write(render_line(message, clock.now(), tz) + "\n")
-            sent += 1
-        output.flush()
+        for last in TinyStore(config.storage.path).load_shared().scheduler.values():
+            start = min(start, datetime.fromisoformat(last))
+        self.clock = VirtualClock(start)
+        self.app = build_app(config, self.clock)
+        self.tz = ZoneInfo(config.timezone)
 
-    def move(when: datetime) -> None:
-        if when > clock.now():
-            clock.set(when)
+    def _move(self, when: datetime) -> None:
+        if when > self.clock.now():
+            self.clock.set(when)
 
-    for event in events:
-        for _, messages in app.scheduler.run_due(event.at, move):
-            emit(messages)
-        move(event.at)
+    def feed(self, event: Event) -> list[str]:
+        """Run the jobs due before the event, then the event; the JSON lines sent."""
+        lines: list[str] = []
+        for _, messages in self.app.scheduler.run_due(event.at, self._move):
+            lines.extend(render_line(m, self.clock.now(), self.tz) for m in messages)
+        self._move(event.at)
         if event.tick or event.sender is None:
-            continue
+            return lines
         inbound = Inbound(
             sender=event.sender,
             message_id=event.id or f"sim-{uuid.uuid4().hex}",
@@ -153,5 +146,22 @@ def simulate(config: Config, events: list[Event], output: IO[str]) -> int:
             text=event.text,
             attachment=event.attachment,
         )
-        emit(app.engine.handle(inbound))
+        lines.extend(
+            render_line(m, self.clock.now(), self.tz) for m in self.app.engine.handle(inbound)
+        )
+        return lines
+
+
+def simulate(config: Config, events: list[Event], output: IO[str]) -> int:
+    """Run the events; write one JSON line per message sent. Returns how many were sent."""
+    if not events:
+        return 0
+    simulator = Simulator(config, events[0].at)
+    sent = 0
+    for event in events:
+        lines = simulator.feed(event)
+        for line in lines:
+            output.write(line + "\n")
+        sent += len(lines)
+        output.flush()
     return sent
