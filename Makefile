@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup demo test lint i18n catalogs bench clean
+.PHONY: setup demo test lint i18n catalogs bench diagrams clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ lint: setup
 # Extract texts from flows/*.yaml, update the .po files, compile them.
 i18n: $(STAMP)
 	bash scripts/i18n.sh
+
+# Redraw docs/flows.md from the flows.
+diagrams: setup
+	MENTORBOT=$(BIN)/mentorbot bash scripts/flow_diagrams.sh
 
 bench: setup
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
