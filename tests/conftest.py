@@ -78,8 +78,9 @@ QUESTION_EN = [
 ]
 
 
-def asking(who: str, texts: list[str], start: str = "2026-11-30T07:30",
-           offset: str = "+01:00") -> list[dict[str, Any]]:
+def asking(
+    who: str, texts: list[str], start: str = "2026-11-30T07:30", offset: str = "+01:00"
+) -> list[dict[str, Any]]:
     return [say(f"{start}:{i:02d}{offset}", who, t) for i, t in enumerate(texts)]
 
 

@@ -11,9 +11,18 @@ from bot.store import TinyStore
 from tests.conftest import ROOT, Conversation, say, signing
 
 
-def run_cli(*args: str, stdin: str | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, text=True,
-                          capture_output=True, cwd=cwd, timeout=120, check=False)
+def run_cli(
+    *args: str, stdin: str | None = None, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        text=True,
+        capture_output=True,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
 
 
 def signed_alice(conversation: Conversation) -> None:
@@ -21,7 +30,8 @@ def signed_alice(conversation: Conversation) -> None:
 
 
 def test_empty_and_whitespace_messages_are_answered_and_keep_the_choices(
-        conversation: Conversation) -> None:
+    conversation: Conversation,
+) -> None:
     signed_alice(conversation)
     for i, text in enumerate(["", "   \n\t "]):
         [answer] = conversation.run([say(f"2026-11-30T07:10:0{i}+01:00", "console:alice", text)])
@@ -30,7 +40,8 @@ def test_empty_and_whitespace_messages_are_answered_and_keep_the_choices(
 
 
 def test_a_20000_character_message_is_refused_with_a_bound_and_not_stored(
-        config: object, conversation: Conversation) -> None:
+    config: object, conversation: Conversation
+) -> None:
     signed_alice(conversation)
     conversation.run([say("2026-11-30T07:10:00+01:00", "console:alice", "Poser une question")])
     huge = "mot " * 5000
@@ -45,43 +56,65 @@ def test_a_20000_character_message_is_refused_with_a_bound_and_not_stored(
     assert state is not None and state.state["step"] == "context"
 
 
-def test_an_answer_that_matches_no_choice_gets_the_choices_again(conversation: Conversation) -> None:
-    out = conversation.run([say("2026-11-30T07:00:00+01:00", "console:alice", "Bonjour"),
-                            say("2026-11-30T07:00:01+01:00", "console:alice", "peut-être"),
-                            say("2026-11-30T07:00:02+01:00", "console:alice", "7")])
+def test_an_answer_that_matches_no_choice_gets_the_choices_again(
+    conversation: Conversation,
+) -> None:
+    out = conversation.run(
+        [
+            say("2026-11-30T07:00:00+01:00", "console:alice", "Bonjour"),
+            say("2026-11-30T07:00:01+01:00", "console:alice", "peut-être"),
+            say("2026-11-30T07:00:02+01:00", "console:alice", "7"),
+        ]
+    )
     assert out[-1]["text"].startswith("Je n'ai pas reconnu ce choix")
     assert out[-1]["choices"] == ["Lire l'article 1"]
     assert out[-2]["choices"] == ["Lire l'article 1"]
 
 
 def test_choices_by_label_any_case_or_number(conversation: Conversation) -> None:
-    out = conversation.run([say("2026-11-30T07:00:00+01:00", "console:alice", "Bonjour"),
-                            say("2026-11-30T07:00:01+01:00", "console:alice", "LIRE L'ARTICLE 1"),
-                            say("2026-11-30T07:00:02+01:00", "console:alice", "j’accepte"),
-                            say("2026-11-30T07:00:03+01:00", "console:alice", "1.")])
+    out = conversation.run(
+        [
+            say("2026-11-30T07:00:00+01:00", "console:alice", "Bonjour"),
+            say("2026-11-30T07:00:01+01:00", "console:alice", "LIRE L'ARTICLE 1"),
+            say("2026-11-30T07:00:02+01:00", "console:alice", "j’accepte"),
+            say("2026-11-30T07:00:03+01:00", "console:alice", "1."),
+        ]
+    )
     assert [line["text"][:2] for line in out[2:]] == ["1.", "2.", "3."]
 
 
 def test_emoji_only_text_is_explained(conversation: Conversation) -> None:
     signed_alice(conversation)
-    out = conversation.run([say("2026-11-30T07:10:00+01:00", "console:alice", "Poser une question"),
-                            say("2026-11-30T07:10:01+01:00", "console:alice", "😀🙏👍")])
+    out = conversation.run(
+        [
+            say("2026-11-30T07:10:00+01:00", "console:alice", "Poser une question"),
+            say("2026-11-30T07:10:01+01:00", "console:alice", "😀🙏👍"),
+        ]
+    )
     assert out[-1]["text"].startswith("Je ne peux pas interpréter un message sans mots")
 
 
 def test_commands_by_role(conversation: Conversation) -> None:
     signed_alice(conversation)
-    out = conversation.run([say("2026-11-30T07:10:00+01:00", "console:alice", "/digest"),
-                            say("2026-11-30T07:10:01+01:00", "console:alice", "/repondre Q1 non"),
-                            say("2026-11-30T07:10:02+01:00", "console:alice", "/inconnue"),
-                            say("2026-11-30T07:10:03+01:00", "console:alice", "/journal")])
+    out = conversation.run(
+        [
+            say("2026-11-30T07:10:00+01:00", "console:alice", "/digest"),
+            say("2026-11-30T07:10:01+01:00", "console:alice", "/repondre Q1 non"),
+            say("2026-11-30T07:10:02+01:00", "console:alice", "/inconnue"),
+            say("2026-11-30T07:10:03+01:00", "console:alice", "/journal"),
+        ]
+    )
     assert out[0]["text"] == "La commande /digest n'est pas disponible pour vous."
     assert out[1]["text"] == "La commande /repondre n'est pas disponible pour vous."
-    assert out[2]["text"].startswith("La commande /inconnue n'existe pas. Commandes disponibles : /aide, /journal")
+    assert out[2]["text"].startswith(
+        "La commande /inconnue n'existe pas. Commandes disponibles : /aide, /journal"
+    )
     assert out[3]["text"].startswith("Vous n'avez encore envoyé aucune question")
 
 
-def test_help_is_available_before_signing_and_names_the_resources(conversation: Conversation) -> None:
+def test_help_is_available_before_signing_and_names_the_resources(
+    conversation: Conversation,
+) -> None:
     out = conversation.run([say("2026-11-30T07:00:00+01:00", "console:alice", "/aide")])
     text = out[0]["text"]
     for resource in ("3114", "15", "112", "114", "09 72 39 40 50"):
@@ -94,14 +127,19 @@ def test_commands_need_the_charter_first(conversation: Conversation) -> None:
 
 
 def test_nothing_else_before_the_charter_is_signed(conversation: Conversation) -> None:
-    out = conversation.run([say("2026-11-30T07:00:00+01:00", "console:alice", "Poser une question")])
+    out = conversation.run(
+        [say("2026-11-30T07:00:00+01:00", "console:alice", "Poser une question")]
+    )
     assert out[0]["text"].startswith("Bienvenue")
     assert out[1]["text"].startswith("Charte d'usage")
 
 
 def test_an_unknown_sender_gets_one_polite_answer_and_nothing_is_stored(
-        conversation: Conversation) -> None:
-    out = conversation.run([say("2026-11-30T07:00:00+01:00", "console:mallory", "Bonjour, je m'appelle Mallory")])
+    conversation: Conversation,
+) -> None:
+    out = conversation.run(
+        [say("2026-11-30T07:00:00+01:00", "console:mallory", "Bonjour, je m'appelle Mallory")]
+    )
     assert len(out) == 1 and "réservé aux personnes inscrites" in out[0]["text"]
     store = TinyStore(conversation.config.storage.path)
     assert "console:mallory" not in list(store.person_ids())
@@ -116,17 +154,23 @@ def test_signature_needs_a_full_name(conversation: Conversation) -> None:
 
 
 def test_refusing_an_article_explains_and_offers_to_reread(conversation: Conversation) -> None:
-    out = conversation.run([say("2026-11-30T07:00:00+01:00", "console:alice", "Bonjour"),
-                            say("2026-11-30T07:00:01+01:00", "console:alice", "1"),
-                            say("2026-11-30T07:00:02+01:00", "console:alice", "Je n'accepte pas")])
+    out = conversation.run(
+        [
+            say("2026-11-30T07:00:00+01:00", "console:alice", "Bonjour"),
+            say("2026-11-30T07:00:01+01:00", "console:alice", "1"),
+            say("2026-11-30T07:00:02+01:00", "console:alice", "Je n'accepte pas"),
+        ]
+    )
     assert out[-1]["text"].startswith("Sans l'accord sur chacun des articles")
     assert out[-1]["choices"] == ["Relire la charte"]
 
 
 def test_malformed_simulate_line_gives_its_number_and_exit_1(tmp_path: Path) -> None:
     script = tmp_path / "s.jsonl"
-    script.write_text(json.dumps({"at": "2026-11-30T07:00:00+01:00", "from": "console:alice",
-                                  "text": "Bonjour"}) + "\n{not json\n")
+    script.write_text(
+        json.dumps({"at": "2026-11-30T07:00:00+01:00", "from": "console:alice", "text": "Bonjour"})
+        + "\n{not json\n"
+    )
     result = run_cli("simulate", str(script), "--data", str(tmp_path / "d"))
     assert result.returncode == 1
     assert f"{script}:2: not valid JSON" in result.stderr
@@ -140,25 +184,46 @@ def test_simulate_reads_stdin_and_checks_each_field(tmp_path: Path) -> None:
         '{"at": "2026-11-30T07:00:00+01:00", "from": "console:alice", "attachment": "gif"}': "'attachment' must be one of",
         '{"at": "2026-11-30T07:00:00+01:00", "tick": true, "text": "x"}': "a tick event is",
         '{"at": "2026-11-30T07:00:00+01:00", "from": "console:alice", "text": "x", "colour": 1}': "unknown key 'colour'",
-        '[1, 2]': "must be a JSON object",
+        "[1, 2]": "must be a JSON object",
     }
     for line, message in cases.items():
         result = run_cli("simulate", "-", "--data", str(tmp_path / "d"), stdin=line + "\n")
         assert result.returncode == 1, line
         assert "<stdin>:1:" in result.stderr and message in result.stderr, result.stderr
-    result = run_cli("simulate", "-", "--data", str(tmp_path / "d"), stdin=(
-        '{"at": "2026-11-30T08:00:00+01:00", "tick": true}\n'
-        '{"at": "2026-11-30T07:00:00+01:00", "tick": true}\n'))
-    assert result.returncode == 1 and "<stdin>:2: events must be in non-decreasing time" in result.stderr
+    result = run_cli(
+        "simulate",
+        "-",
+        "--data",
+        str(tmp_path / "d"),
+        stdin=(
+            '{"at": "2026-11-30T08:00:00+01:00", "tick": true}\n'
+            '{"at": "2026-11-30T07:00:00+01:00", "tick": true}\n'
+        ),
+    )
+    assert (
+        result.returncode == 1
+        and "<stdin>:2: events must be in non-decreasing time" in result.stderr
+    )
 
 
 def test_simulate_output_format(tmp_path: Path) -> None:
-    result = run_cli("simulate", "-", "--data", str(tmp_path / "d"), stdin=json.dumps(
-        {"at": "2026-11-30T09:00:00+01:00", "from": "console:alice", "text": "Bonjour"}) + "\n")
+    result = run_cli(
+        "simulate",
+        "-",
+        "--data",
+        str(tmp_path / "d"),
+        stdin=json.dumps(
+            {"at": "2026-11-30T09:00:00+01:00", "from": "console:alice", "text": "Bonjour"}
+        )
+        + "\n",
+    )
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert lines[0] == {"at": "2026-11-30T09:00:00+01:00", "to": "console:alice",
-                        "text": lines[0]["text"]}
+    assert lines[0] == {
+        "at": "2026-11-30T09:00:00+01:00",
+        "to": "console:alice",
+        "text": lines[0]["text"],
+    }
     assert lines[1]["choices"] == ["Lire l'article 1"]
 
 
@@ -167,7 +232,9 @@ def test_a_flow_with_a_yaml_error_is_reported_with_its_position(tmp_path: Path) 
     flows.mkdir()
     for f in (ROOT / "flows").glob("*.yaml"):
         (flows / f.name).write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
-    (flows / "menu.yaml").write_text("flow: menu\nsteps:\n  mentee:\n    say: [oops\n", encoding="utf-8")
+    (flows / "menu.yaml").write_text(
+        "flow: menu\nsteps:\n  mentee:\n    say: [oops\n", encoding="utf-8"
+    )
     config = tmp_path / "config.yaml"
     config.write_text(f"paths: {{flows: {flows}, locales: {ROOT / 'locales'}}}\n")
     result = run_cli("flows", "validate", "--config", str(config))

@@ -11,10 +11,12 @@ DIGEST = {"at": "2026-11-30T08:00:00+01:00", "tick": True}
 
 
 def prepared(conversation: Conversation) -> list[dict[str, Any]]:
-    return conversation.run(signing("console:bob", "Bob Martin", "2026-11-30T06:00")
-                            + signing("console:alice", "Alice Durand", "2026-11-30T06:10")
-                            + asking("console:alice", QUESTION_FR, "2026-11-30T07:30")
-                            + [DIGEST])
+    return conversation.run(
+        signing("console:bob", "Bob Martin", "2026-11-30T06:00")
+        + signing("console:alice", "Alice Durand", "2026-11-30T06:10")
+        + asking("console:alice", QUESTION_FR, "2026-11-30T07:30")
+        + [DIGEST]
+    )
 
 
 def test_each_digest_question_offers_reply_and_redirect(conversation: Conversation) -> None:
@@ -26,8 +28,12 @@ def test_each_digest_question_offers_reply_and_redirect(conversation: Conversati
 
 def test_reply_by_the_digest_choice(conversation: Conversation) -> None:
     prepared(conversation)
-    out = conversation.run([say("2026-11-30T09:00:00+01:00", "console:bob", "Répondre Q1"),
-                            say("2026-11-30T09:01:00+01:00", "console:bob", "Et si vous lui demandiez ?")])
+    out = conversation.run(
+        [
+            say("2026-11-30T09:00:00+01:00", "console:bob", "Répondre Q1"),
+            say("2026-11-30T09:01:00+01:00", "console:bob", "Et si vous lui demandiez ?"),
+        ]
+    )
     assert out[0]["text"].startswith("Votre réponse à Q1")
     answer = next(line for line in out if line["to"] == "console:alice")
     assert "Et si vous lui demandiez ?" in answer["text"]
@@ -37,11 +43,15 @@ def test_reply_by_the_digest_choice(conversation: Conversation) -> None:
 
 def test_reply_from_the_menu_checks_the_question_number(conversation: Conversation) -> None:
     prepared(conversation)
-    out = conversation.run([say("2026-11-30T09:00:00+01:00", "console:bob", "Répondre à une question"),
-                            say("2026-11-30T09:00:01+01:00", "console:bob", "troisième"),
-                            say("2026-11-30T09:00:02+01:00", "console:bob", "Q9"),
-                            say("2026-11-30T09:00:03+01:00", "console:bob", "q1"),
-                            say("2026-11-30T09:00:04+01:00", "console:bob", "Une piste : reformulez.")])
+    out = conversation.run(
+        [
+            say("2026-11-30T09:00:00+01:00", "console:bob", "Répondre à une question"),
+            say("2026-11-30T09:00:01+01:00", "console:bob", "troisième"),
+            say("2026-11-30T09:00:02+01:00", "console:bob", "Q9"),
+            say("2026-11-30T09:00:03+01:00", "console:bob", "q1"),
+            say("2026-11-30T09:00:04+01:00", "console:bob", "Une piste : reformulez."),
+        ]
+    )
     texts = [line["text"] for line in out]
     assert "Écrivez le numéro de la question, par exemple Q3." in texts
     assert any(t.startswith("La question Q9 n'existe pas") for t in texts)
@@ -51,15 +61,21 @@ def test_reply_from_the_menu_checks_the_question_number(conversation: Conversati
 def test_redirect_to_a_session_and_to_a_professional(conversation: Conversation) -> None:
     prepared(conversation)
     conversation.run(asking("console:alice", QUESTION_FR, "2026-11-30T09:30"))
-    out = conversation.run([
-        say("2026-11-30T10:00:00+01:00", "console:bob", "Rediriger Q1"),
-        say("2026-11-30T10:00:01+01:00", "console:bob", "En entretien"),
-        say("2026-11-30T10:00:02+01:00", "console:bob", "jeudi 14h"),
-        say("2026-11-30T10:01:00+01:00", "console:bob", "Rediriger une question"),
-        say("2026-11-30T10:01:01+01:00", "console:bob", "Q2"),
-        say("2026-11-30T10:01:02+01:00", "console:bob", "Autre professionnel"),
-        say("2026-11-30T10:01:03+01:00", "console:bob", "Le service de santé au travail, poste 1234"),
-    ])
+    out = conversation.run(
+        [
+            say("2026-11-30T10:00:00+01:00", "console:bob", "Rediriger Q1"),
+            say("2026-11-30T10:00:01+01:00", "console:bob", "En entretien"),
+            say("2026-11-30T10:00:02+01:00", "console:bob", "jeudi 14h"),
+            say("2026-11-30T10:01:00+01:00", "console:bob", "Rediriger une question"),
+            say("2026-11-30T10:01:01+01:00", "console:bob", "Q2"),
+            say("2026-11-30T10:01:02+01:00", "console:bob", "Autre professionnel"),
+            say(
+                "2026-11-30T10:01:03+01:00",
+                "console:bob",
+                "Le service de santé au travail, poste 1234",
+            ),
+        ]
+    )
     to_alice = [line["text"] for line in out if line["to"] == "console:alice"]
     assert "lors d'un entretien" in to_alice[0] and "jeudi 14h" in to_alice[0]
     assert "un autre professionnel" in to_alice[1] and "santé au travail" in to_alice[1]
@@ -71,29 +87,43 @@ def test_redirect_to_a_session_and_to_a_professional(conversation: Conversation)
     assert not [line for line in out if line["text"].startswith("Synthèse")]
 
 
-def test_follow_up_joins_the_thread_and_returns_to_the_next_digest(conversation: Conversation) -> None:
+def test_follow_up_joins_the_thread_and_returns_to_the_next_digest(
+    conversation: Conversation,
+) -> None:
     prepared(conversation)
-    out = conversation.run([
-        say("2026-11-30T09:00:00+01:00", "console:bob", "/repondre Q1 Qu'avez-vous observé ?"),
-        say("2026-11-30T09:10:00+01:00", "console:alice", "Poursuivre Q1"),
-        say("2026-11-30T09:11:00+01:00", "console:alice", "Elle se tait quand son avis n'est pas demandé."),
-        {"at": "2026-11-30T13:00:00+01:00", "tick": True},
-    ])
+    out = conversation.run(
+        [
+            say("2026-11-30T09:00:00+01:00", "console:bob", "/repondre Q1 Qu'avez-vous observé ?"),
+            say("2026-11-30T09:10:00+01:00", "console:alice", "Poursuivre Q1"),
+            say(
+                "2026-11-30T09:11:00+01:00",
+                "console:alice",
+                "Elle se tait quand son avis n'est pas demandé.",
+            ),
+            {"at": "2026-11-30T13:00:00+01:00", "tick": True},
+        ]
+    )
     assert any(line["text"].startswith("Votre suite pour Q1 est transmise") for line in out)
-    q1 = next(line["text"] for line in out if line["text"].startswith("Q1 — Alice Durand")
-              and line["at"].startswith("2026-11-30T13:00"))
+    q1 = next(
+        line["text"]
+        for line in out
+        if line["text"].startswith("Q1 — Alice Durand")
+        and line["at"].startswith("2026-11-30T13:00")
+    )
     assert "Votre réponse du 30 nov. 2026 09:00 : Qu'avez-vous observé ?" in q1
     assert "Suite du 30 nov. 2026 09:11 : Elle se tait" in q1
 
 
 def test_the_mentee_closes_a_question(conversation: Conversation) -> None:
     prepared(conversation)
-    out = conversation.run([
-        say("2026-11-30T09:00:00+01:00", "console:bob", "/reply Q1 Bonne piste."),
-        say("2026-11-30T09:10:00+01:00", "console:alice", "Clore Q1"),
-        say("2026-11-30T09:11:00+01:00", "console:alice", "Clore Q1"),
-        say("2026-11-30T09:12:00+01:00", "console:alice", "/journal"),
-    ])
+    out = conversation.run(
+        [
+            say("2026-11-30T09:00:00+01:00", "console:bob", "/reply Q1 Bonne piste."),
+            say("2026-11-30T09:10:00+01:00", "console:alice", "Clore Q1"),
+            say("2026-11-30T09:11:00+01:00", "console:alice", "Clore Q1"),
+            say("2026-11-30T09:12:00+01:00", "console:alice", "/journal"),
+        ]
+    )
     assert out[-3]["text"].startswith("La question Q1 est close")
     assert out[-2]["text"] == "La question Q1 est déjà close."
     assert "Q1 — 30 nov. 2026 07:30 — close" in out[-1]["text"]
@@ -106,12 +136,18 @@ people:
   - {id: "console:carla", role: mentor, name: "Carla Diaz"}
   - {id: "console:alice", role: mentee, name: "Alice Durand", mentor: "console:bob"}
 """)
-    conversation.run(signing("console:bob", "Bob Martin", "2026-11-30T06:00")
-                     + signing("console:carla", "Carla Diaz", "2026-11-30T06:05")
-                     + signing("console:alice", "Alice Durand", "2026-11-30T06:10")
-                     + asking("console:alice", QUESTION_FR, "2026-11-30T07:30"))
-    out = conversation.run([say("2026-11-30T09:00:00+01:00", "console:carla", "/repondre Q1 Non."),
-                            say("2026-11-30T09:00:01+01:00", "console:carla", "Répondre Q1")])
+    conversation.run(
+        signing("console:bob", "Bob Martin", "2026-11-30T06:00")
+        + signing("console:carla", "Carla Diaz", "2026-11-30T06:05")
+        + signing("console:alice", "Alice Durand", "2026-11-30T06:10")
+        + asking("console:alice", QUESTION_FR, "2026-11-30T07:30")
+    )
+    out = conversation.run(
+        [
+            say("2026-11-30T09:00:00+01:00", "console:carla", "/repondre Q1 Non."),
+            say("2026-11-30T09:00:01+01:00", "console:carla", "Répondre Q1"),
+        ]
+    )
     out = [line for line in out if line["at"].startswith("2026-11-30T09")]
     assert all(line["to"] == "console:carla" for line in out)
     assert out[0]["text"].startswith("La question Q1 n'existe pas")
@@ -126,38 +162,50 @@ def test_a_mentee_cannot_follow_up_someone_elses_question(conversation: Conversa
     assert not any("Q1" in line["text"] and "Alice" in line["text"] for line in out)
 
 
-def test_withdrawing_consent_stops_processing_until_signed_again(conversation: Conversation) -> None:
+def test_withdrawing_consent_stops_processing_until_signed_again(
+    conversation: Conversation,
+) -> None:
     prepared(conversation)
-    out = conversation.run([
-        say("2026-11-30T09:00:00+01:00", "console:alice", "/retirer"),
-        say("2026-11-30T09:01:00+01:00", "console:alice", "Poser une question"),
-        {"at": "2026-11-30T13:00:00+01:00", "tick": True},
-        say("2026-11-30T13:10:00+01:00", "console:alice", "/aide"),
-    ])
+    out = conversation.run(
+        [
+            say("2026-11-30T09:00:00+01:00", "console:alice", "/retirer"),
+            say("2026-11-30T09:01:00+01:00", "console:alice", "Poser une question"),
+            {"at": "2026-11-30T13:00:00+01:00", "tick": True},
+            say("2026-11-30T13:10:00+01:00", "console:alice", "/aide"),
+        ]
+    )
     assert out[0]["text"].startswith("Votre consentement est retiré")
     assert out[1]["text"].startswith("Vous avez retiré votre consentement")
     assert not [line for line in out if line["text"].startswith("Synthèse")]
     assert "3114" in out[-1]["text"]
-    out = conversation.run([say("2026-11-30T14:00:00+01:00", "console:alice", "/start")]
-                           + signing("console:alice", "Alice Durand", "2026-11-30T14:01")[1:])
-    assert out[0]["text"].startswith("La charte a été modifiée") or out[0]["text"].startswith("Bienvenue")
+    out = conversation.run(
+        [say("2026-11-30T14:00:00+01:00", "console:alice", "/start")]
+        + signing("console:alice", "Alice Durand", "2026-11-30T14:01")[1:]
+    )
+    assert out[0]["text"].startswith("La charte a été modifiée") or out[0]["text"].startswith(
+        "Bienvenue"
+    )
     assert "Merci Alice Durand" in out[-2]["text"]
 
 
 def test_erasure_in_the_chat_asks_first_then_removes_everything(conversation: Conversation) -> None:
     prepared(conversation)
-    out = conversation.run([
-        say("2026-11-30T09:00:00+01:00", "console:alice", "/oublier"),
-        say("2026-11-30T09:00:01+01:00", "console:alice", "Non, garder"),
-    ])
+    out = conversation.run(
+        [
+            say("2026-11-30T09:00:00+01:00", "console:alice", "/oublier"),
+            say("2026-11-30T09:00:01+01:00", "console:alice", "Non, garder"),
+        ]
+    )
     assert out[0]["choices"] == ["Oui, tout effacer", "Non, garder"]
     assert out[1]["text"] == "Rien n'a été effacé."
     store = TinyStore(conversation.config.storage.path)
     assert store.load_person("console:alice") is not None
-    out = conversation.run([
-        say("2026-11-30T09:01:00+01:00", "console:alice", "/oublier"),
-        say("2026-11-30T09:01:01+01:00", "console:alice", "1"),
-    ])
+    out = conversation.run(
+        [
+            say("2026-11-30T09:01:00+01:00", "console:alice", "/oublier"),
+            say("2026-11-30T09:01:01+01:00", "console:alice", "1"),
+        ]
+    )
     notice = next(line for line in out if line["to"] == "console:bob")
     assert notice["text"].startswith("Alice Durand a quitté l'accompagnement")
     assert out[-1]["text"].startswith("Tout ce qui vous concernait a été effacé")

@@ -37,13 +37,17 @@ def test_a_changed_charter_text_asks_everyone_to_sign_again(tmp_path: Path, conf
     Conversation(config).run(signing("console:alice", "Alice Durand"))
     flows = copy_flows(tmp_path)
     charter = flows / "charter.yaml"
-    charter.write_text(charter.read_text(encoding="utf-8").replace(
-        "de 8h à 18h.", "de 9h à 17h."), encoding="utf-8")
+    charter.write_text(
+        charter.read_text(encoding="utf-8").replace("de 8h à 18h.", "de 9h à 17h."),
+        encoding="utf-8",
+    )
     changed = with_flows(config, flows)
     out = Conversation(changed).run([say("2026-12-01T07:00:00+01:00", "console:alice", "Bonjour")])
     assert out[0]["text"].startswith("La charte a été modifiée depuis votre signature")
     assert out[1]["text"].startswith("Charte d'usage")
-    out = Conversation(changed).run(signing("console:alice", "Alice Durand", "2026-12-01T07:10")[1:])
+    out = Conversation(changed).run(
+        signing("console:alice", "Alice Durand", "2026-12-01T07:10")[1:]
+    )
     assert "Merci Alice Durand" in out[-2]["text"]
     record = collect(build_app(changed, VirtualClock(NOW)).engine, "console:alice")
     versions = [s["version"] for s in record["charter"]]
@@ -51,19 +55,29 @@ def test_a_changed_charter_text_asks_everyone_to_sign_again(tmp_path: Path, conf
 
 
 def test_a_stored_step_that_no_longer_exists_is_reset_with_a_message(
-        tmp_path: Path, config: Config) -> None:
+    tmp_path: Path, config: Config
+) -> None:
     conversation = Conversation(config)
-    conversation.run(signing("console:alice", "Alice Durand")
-                     + [say("2026-11-30T07:10:00+01:00", "console:alice", "Poser une question")])
+    conversation.run(
+        signing("console:alice", "Alice Durand")
+        + [say("2026-11-30T07:10:00+01:00", "console:alice", "Poser une question")]
+    )
     flows = copy_flows(tmp_path)
     question = flows / "question.yaml"
-    question.write_text(question.read_text(encoding="utf-8").replace("  context:\n", "  situation:\n")
-                        .replace("start: context", "start: situation"), encoding="utf-8")
+    question.write_text(
+        question.read_text(encoding="utf-8")
+        .replace("  context:\n", "  situation:\n")
+        .replace("start: context", "start: situation"),
+        encoding="utf-8",
+    )
     menu = flows / "menu.yaml"
-    menu.write_text(menu.read_text(encoding="utf-8").replace("question:context", "question:situation"),
-                    encoding="utf-8")
+    menu.write_text(
+        menu.read_text(encoding="utf-8").replace("question:context", "question:situation"),
+        encoding="utf-8",
+    )
     out = Conversation(with_flows(config, flows)).run(
-        [say("2026-11-30T07:11:00+01:00", "console:alice", "Une phrase de contexte")])
+        [say("2026-11-30T07:11:00+01:00", "console:alice", "Une phrase de contexte")]
+    )
     assert out[0]["text"].startswith("Cette étape n'existe plus")
     assert out[1]["choices"][0] == "Poser une question"
 
@@ -91,10 +105,12 @@ def test_an_expired_invitation_is_refused(config: Config) -> None:
 
 def test_export_formats(config: Config) -> None:
     conversation = Conversation(config)
-    conversation.run(signing("console:bob", "Bob Martin", "2026-11-30T06:00")
-                     + signing("console:alice", "Alice Durand", "2026-11-30T06:10")
-                     + asking("console:alice", QUESTION_FR)
-                     + [say("2026-11-30T09:00:00+01:00", "console:bob", "/repondre Q1 Une piste.")])
+    conversation.run(
+        signing("console:bob", "Bob Martin", "2026-11-30T06:00")
+        + signing("console:alice", "Alice Durand", "2026-11-30T06:10")
+        + asking("console:alice", QUESTION_FR)
+        + [say("2026-11-30T09:00:00+01:00", "console:bob", "/repondre Q1 Une piste.")]
+    )
     engine = build_app(config, VirtualClock(NOW)).engine
     record = collect(engine, "console:alice")
     markdown = render(record, "md", engine)
@@ -111,10 +127,12 @@ def test_export_formats(config: Config) -> None:
 
 def test_forget_erases_the_mentee_everywhere(config: Config) -> None:
     conversation = Conversation(config)
-    conversation.run(signing("console:bob", "Bob Martin", "2026-11-30T06:00")
-                     + signing("console:alice", "Alice Durand", "2026-11-30T06:10")
-                     + asking("console:alice", QUESTION_FR)
-                     + [{"at": "2026-11-30T08:00:00+01:00", "tick": True}])
+    conversation.run(
+        signing("console:bob", "Bob Martin", "2026-11-30T06:00")
+        + signing("console:alice", "Alice Durand", "2026-11-30T06:10")
+        + asking("console:alice", QUESTION_FR)
+        + [{"at": "2026-11-30T08:00:00+01:00", "tick": True}]
+    )
     engine = build_app(config, VirtualClock(NOW)).engine
     store = TinyStore(config.storage.path)
     assert any(e.qid == "Q1" for e in store.read_journal("console:bob"))
@@ -128,11 +146,28 @@ def test_forget_erases_the_mentee_everywhere(config: Config) -> None:
 
 
 def test_console_plays_both_roles(config: Config) -> None:
-    script = "\n".join(["Bonjour", "1", *["1"] * 6, "Alice Durand", "/as console:bob", "Bonjour",
-                        "/as console:nobody", "/attendre 2h", "/attendre bientôt", "/quitter"])
+    script = "\n".join(
+        [
+            "Bonjour",
+            "1",
+            *["1"] * 6,
+            "Alice Durand",
+            "/as console:bob",
+            "Bonjour",
+            "/as console:nobody",
+            "/attendre 2h",
+            "/attendre bientôt",
+            "/quitter",
+        ]
+    )
     buffer = io.StringIO()
-    run_console(config, "console:alice", io.StringIO(script + "\n"),
-                Console(file=buffer, width=120, force_terminal=False), RealClock())
+    run_console(
+        config,
+        "console:alice",
+        io.StringIO(script + "\n"),
+        Console(file=buffer, width=120, force_terminal=False),
+        RealClock(),
+    )
     text = buffer.getvalue()
     assert "Vous écrivez en tant que console:alice" in text
     assert "Merci Alice Durand" in text

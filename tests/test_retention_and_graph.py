@@ -29,13 +29,25 @@ def test_the_daily_job_removes_journal_lines_older_than_the_retention(tmp_path: 
 
 def test_flows_graph_prints_mermaid(tmp_path: Path) -> None:
     out = tmp_path / "question.mmd"
-    result = subprocess.run([sys.executable, "-m", "bot", "flows", "graph", "question", "-o", str(out)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "flows", "graph", "question", "-o", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     text = out.read_text()
     assert "stateDiagram" in text
     for step in ("context", "analysis", "ask", "review", "edit"):
         assert step in text
-    result = subprocess.run([sys.executable, "-m", "bot", "flows", "graph", "nope"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "flows", "graph", "nope"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 1 and "unknown flow 'nope'" in result.stderr

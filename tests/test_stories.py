@@ -22,7 +22,9 @@ def test_a_failing_story_shows_a_readable_diff(tmp_path: Path) -> None:
     story.write_text(
         "story: wrong\nsteps:\n"
         "  - at: '2026-11-30T07:00:00+01:00'\n    from: console:alice\n    say: Bonjour\n"
-        "    expect:\n      - contains: Au revoir\n", encoding="utf-8")
+        "    expect:\n      - contains: Au revoir\n",
+        encoding="utf-8",
+    )
     lines: list[str] = []
     failed = run_stories([story], None, lines.append)
     assert failed == 1
@@ -38,7 +40,9 @@ def test_expect_nothing(tmp_path: Path) -> None:
     story.write_text(
         "story: silent\nsteps:\n  - at: '2026-11-30T07:00:00+01:00'\n    tick: true\n"
         "    expect: nothing\n  - at: '2026-11-30T07:00:01+01:00'\n    from: console:alice\n"
-        "    say: Bonjour\n    expect: nothing\n", encoding="utf-8")
+        "    say: Bonjour\n    expect: nothing\n",
+        encoding="utf-8",
+    )
     result = run_story(story)
     assert len(result.failures) == 1 and "expected no message" in result.failures[0]
 
