@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -66,6 +67,9 @@ class Engine:
             holidays_country=config.hours.holidays,
         )
         self.guard = guard or Guard.from_config(config)
+        # Channels whose replies go through the durable outbox (set by `run`): their outbound
+        # messages are written in the same commit as the turn, so a crash loses none.
+        self.outbox_channels: frozenset[str] = frozenset()
         self._shared_lock = threading.RLock()
         self.shared: SharedData = store.load_shared()
         self.directory = Directory(config, self.shared)
@@ -135,13 +139,35 @@ class Engine:
                 dropped.add(pid)
                 continue
             party.data.mark_applied(turn.source)
+            self._queue(turn, party.data)
             self.store.save_person(party.data)
         if dropped:
             turn.out = [o for o in turn.out if o.to not in dropped]
         if turn.erase:
             return
         turn.person.mark_applied(turn.source)
+        self._queue(turn, turn.person)
         self.store.save_person(turn.person)
+
+    def _queue(self, turn: Turn, data: PersonData) -> None:
+        """Put the person's outbound messages in their outbox, in the same atomic write."""
+        if not self.outbox_channels:
+            return
+        present = {entry.get("key") for entry in data.outbox}
+        for out in turn.out:
+            if out.to == data.id and out.channel in self.outbox_channels and out.key not in present:
+                data.outbox.append(
+                    {
+                        "key": out.key,
+                        "to": out.to,
+                        "text": out.text,
+                        "choices": list(out.choices),
+                        "meta": dict(out.meta),
+                        "status": "pending",
+                        "parts": 0,
+                        "queued_at": turn.now.isoformat(),
+                    }
+                )
 
     def _stranger(self, inbound: Inbound) -> list[Outbound]:
         """Someone not enrolled: one polite answer, nothing of theirs stored.
@@ -160,6 +186,9 @@ class Engine:
         return [Outbound(to=inbound.sender, text=text, key=f"{inbound.message_id}#1")]
 
     def _pipeline(self, turn: Turn, inbound: Inbound) -> None:
+        if inbound.choice is not None and inbound.text is None:
+            # A button press is the number typed: it answers a flow step or a policy's question.
+            inbound = replace(inbound, text=str(inbound.choice), choice=None)
         if inbound.attachment is not None:
             self._refuse_attachment(turn, inbound)
             return

@@ -57,6 +57,7 @@ class Runtime:
             self.whatsapp = WhatsAppChannel(config.transports.whatsapp, app.engine,
                                             self.dispatcher, http=whatsapp_http)
             self.dispatcher.register(self.whatsapp)
+        app.engine.outbox_channels = frozenset(self.dispatcher.channels)
 
     async def start(self) -> None:
         """Check the platforms, then resend what a previous run left unsent."""
