@@ -87,7 +87,8 @@ def show_charter(turn: Turn) -> Target | None:
     with turn.engine.catalogs.use(turn.profile.locale):
         from bot.i18n import gettext
 
-        articles = "\n\n".join(gettext(s.say or "") for s in turn.engine.flows.charter_articles())
+        steps = turn.engine.flows.charter_articles()
+        articles = "\n\n".join(gettext(s.say) for s in steps if s.say)
     turn.send(turn.party, turn.text("charter_reread") + "\n\n" + articles)
     return None
 

@@ -1,0 +1,1 @@
+"""Data rights: export everything stored about a person, erase it, invite people."""
