@@ -30,46 +30,46 @@ def pending(turn: Turn, mentor: Party) -> list[tuple[Party, dict[str, Any]]]:
     return out
 
 
-def flags(turn: Turn, mentor: Party) -> int:
-    """Distress flags not yet shown to the mentor go first (article 6), without any text."""
-    shown = 0
+def unreported_flags(turn: Turn, mentor: Party) -> list[tuple[Party, dict[str, Any]]]:
+    """Distress flags of the mentor's mentees not yet shown to the mentor (no message text)."""
+    out: list[tuple[Party, dict[str, Any]]] = []
     for profile in turn.engine.directory.mentees_of(mentor.profile.id):
         mentee = turn.other(profile.id)
         if mentee is None:
             continue
-        for flag in mentee.data.meta.get("flags", []):
-            if flag.get("reported"):
-                continue
-            flag["reported"] = True
-            shown += 1
-            turn.say(
-                "digest_flag",
-                party=mentor,
-                kind=turn.text(f"flag_{flag['level']}", party=mentor),
-                mentee=mentee.profile.name or mentee.profile.id,
-                date=turn.when(datetime.fromisoformat(flag["at"]), party=mentor),
-            )
-    return shown
+        out.extend((mentee, f) for f in mentee.data.meta.get("flags", []) if not f.get("reported"))
+    return out
 
 
 def deliver(turn: Turn, mentor: Party, *, empty_notice: bool) -> int:
-    """Send the digest to `mentor`: flags, a header, then one message per question.
+    """Send the digest to `mentor`: a header (questions, distress flags, mentees), the flags
+    first (article 6), then one message per question so each can be answered on its own.
 
     Returns how many messages were sent."""
-    shown = flags(turn, mentor)
+    flagged = unreported_flags(turn, mentor)
     items = pending(turn, mentor)
-    if not items:
-        if empty_notice and not shown:
+    if not items and not flagged:
+        if empty_notice:
             turn.say("digest_none", party=mentor)
-        return shown
-    names = sorted({m.profile.name or m.profile.id for m, _ in items})
+        return 0
+    names = sorted({m.profile.name or m.profile.id for m, _ in [*items, *flagged]})
     turn.say(
         "digest_header",
         party=mentor,
         count=len(items),
+        flags=len(flagged),
         mentees=", ".join(names),
         date=turn.when(turn.now, party=mentor),
     )
+    for mentee, flag in flagged:
+        flag["reported"] = True
+        turn.say(
+            "digest_flag",
+            party=mentor,
+            kind=turn.text(f"flag_{flag['level']}", party=mentor),
+            mentee=mentee.profile.name or mentee.profile.id,
+            date=turn.when(datetime.fromisoformat(flag["at"]), party=mentor),
+        )
     for mentee, question in items:
         text = turn.text(
             "digest_question",
@@ -96,7 +96,7 @@ def deliver(turn: Turn, mentor: Party, *, empty_notice: bool) -> int:
                 for k in ("digest_choice_reply", "digest_choice_redirect")
             )
         turn.send(mentor, text, choices, kind="digest", qid=question["id"])
-    return shown + len(items)
+    return 1 + len(flagged) + len(items)
 
 
 def thread(turn: Turn, mentor: Party, question: dict[str, Any]) -> str:
