@@ -14,19 +14,6 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 if TYPE_CHECKING:
     from bot.engine.core import Engine
 
-HEADINGS = (
-    "export_intro",
-    "export_charter",
-    "export_questions",
-    "export_no_questions",
-    "export_context",
-    "export_analysis",
-    "export_ask",
-    "export_answers",
-    "export_journal",
-    "export_in",
-    "export_out",
-)
 
 
 def _environment(fmt: str) -> Environment:
@@ -42,7 +29,7 @@ def _environment(fmt: str) -> Environment:
 
 
 def render_document(record: dict[str, Any], fmt: str, engine: Engine) -> str:
-    from bot.engine.texts import render
+    from bot.engine.texts import EXPORT_HEADINGS, render
     from bot.i18n import format_when
 
     person = record["person"]
@@ -58,7 +45,7 @@ def render_document(record: dict[str, Any], fmt: str, engine: Engine) -> str:
                 datetime.fromisoformat(value), texts["date_short_pattern"], engine.config.timezone
             )
 
-        words = {key: render(texts[key]) for key in HEADINGS}
+        words = {key: render(texts[key]) for key in EXPORT_HEADINGS}
         title = render(texts["export_title"], {"name": person["name"] or person["id"]})
         signatures = [
             render(

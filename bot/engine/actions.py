@@ -67,13 +67,7 @@ def submit_question(turn: Turn) -> Target | None:
     turn.journal(
         turn.party, "in", "\n\n".join(parts[p] for p in QUESTION_PARTS), kind="question", qid=qid
     )
-    mentor = engine.directory.get(turn.profile.mentor or "")
-    absences = engine.absences(mentor) if mentor else ()
-    if engine.calendar.is_open(turn.now, absences):
-        turn.say("question_sent_open", qid=qid)
-    else:
-        opening = engine.calendar.next_opening(turn.now, absences)
-        turn.say("question_sent_closed", qid=qid, when=turn.when(opening))
+    questions.acknowledge(turn, qid, "question_sent")
     return None
 
 

@@ -93,14 +93,19 @@ def followup(turn: Turn, qid: str, text: str) -> None:
     question["status"] = "sent"
     question.pop("read_at", None)
     turn.journal(turn.party, "in", text, kind="followup", qid=qid)
+    acknowledge(turn, qid, "followup_sent")
+
+
+def acknowledge(turn: Turn, qid: str, key: str) -> None:
+    """Say when the mentor will read it (article 3): today, or at their next opening."""
     engine = turn.engine
     mentor = engine.directory.get(turn.profile.mentor or "")
     absences = engine.absences(mentor) if mentor else ()
     if engine.calendar.is_open(turn.now, absences):
-        turn.say("followup_sent_open", qid=qid)
+        turn.say(f"{key}_open", qid=qid)
     else:
         opening = engine.calendar.next_opening(turn.now, absences)
-        turn.say("followup_sent_closed", qid=qid, when=turn.when(opening))
+        turn.say(f"{key}_closed", qid=qid, when=turn.when(opening))
 
 
 def close(turn: Turn, qid: str) -> None:

@@ -25,6 +25,21 @@ KINDS = (
     "denied",
 )
 
+# The headings of the Markdown and HTML exports.
+EXPORT_HEADINGS = (
+    "export_intro",
+    "export_charter",
+    "export_questions",
+    "export_no_questions",
+    "export_context",
+    "export_analysis",
+    "export_ask",
+    "export_answers",
+    "export_journal",
+    "export_in",
+    "export_out",
+)
+
 REQUIRED_TEXTS = frozenset(
     {
         "date_pattern",
@@ -100,18 +115,8 @@ REQUIRED_TEXTS = frozenset(
         "console_waited",
         "console_bad_duration",
         "export_title",
-        "export_intro",
-        "export_charter",
         "export_signed",
-        "export_questions",
-        "export_no_questions",
-        "export_context",
-        "export_analysis",
-        "export_ask",
-        "export_answers",
-        "export_journal",
-        "export_in",
-        "export_out",
+        *EXPORT_HEADINGS,
     }
 )
 
