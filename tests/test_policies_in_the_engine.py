@@ -335,3 +335,25 @@ def test_a_mentor_sets_an_absence_with_a_command(conversation: Conversation) -> 
         ]
     )
     assert out[1]["text"] == "Aucune absence à venir."
+
+
+def test_help_is_never_refused_to_a_stranger_and_nothing_is_stored(conversation: Conversation) -> None:
+    out = conversation.run([say("2026-11-29T02:00:00+01:00", "console:mallory",
+                                "Je veux en finir, je vais me tuer ce soir.")])
+    assert "3114" in out[0]["text"]
+    assert "réservé aux personnes inscrites" in out[1]["text"]
+    assert "console:mallory" not in list(TinyStore(conversation.config.storage.path).person_ids())
+
+
+def test_help_is_given_after_consent_is_withdrawn_without_recording(conversation: Conversation) -> None:
+    ready(conversation)
+    conversation.run([say("2026-11-30T09:00:00+01:00", "console:alice", "/retirer")])
+    store = TinyStore(conversation.config.storage.path)
+    before = store.read_journal("console:alice")
+    out = conversation.run([say("2026-11-30T09:01:00+01:00", "console:alice",
+                                "Je n'en peux plus, j'ai envie de mourir.")])
+    assert "3114" in out[0]["text"]
+    assert out[1]["text"].startswith("Vous avez retiré votre consentement")
+    assert store.read_journal("console:alice") == before
+    person = store.load_person("console:alice")
+    assert person is not None and not person.meta.get("flags")

@@ -181,9 +181,16 @@ class Engine:
                 log.info("invitation redeemed channel=%s", inbound.channel)
                 return self.handle(inbound)
         log.info("unknown sender channel=%s", inbound.channel)
+        keys = ["unknown_sender"]
+        urgent = self.guard.resources_key(inbound.text or "")
+        if urgent is not None:  # help is never refused, even to a stranger
+            keys.insert(0, urgent)
         with self.catalogs.use(self.config.locale):
-            text = gettext(self.flows.texts["unknown_sender"])
-        return [Outbound(to=inbound.sender, text=text, key=f"{inbound.message_id}#1")]
+            texts = [gettext(self.flows.texts[key]) for key in keys]
+        return [
+            Outbound(to=inbound.sender, text=text, key=f"{inbound.message_id}#{i}")
+            for i, text in enumerate(texts, 1)
+        ]
 
     def _pipeline(self, turn: Turn, inbound: Inbound) -> None:
         if inbound.choice is not None and inbound.text is None:
@@ -204,6 +211,10 @@ class Engine:
         in_charter = turn.state.get("flow") == self.flows.entry["charter"].flow
         if consent.withdrawn(turn.person) and not in_charter:
             if parsed is None or parsed[0] not in consent.ALLOWED_WHEN_WITHDRAWN:
+                turn.journaling = False  # consent withdrawn: answered, nothing recorded
+                urgent = self.guard.resources_key(text)
+                if urgent is not None:  # help is never refused
+                    turn.say(urgent)
                 turn.say("withdrawn_active")
                 return
         elif inbound.choice is None and self.guard.safety_first(turn, text):

@@ -92,6 +92,23 @@ class Guard:
 
     # -- article 6 ------------------------------------------------------------------------
 
+    def resources_key(self, text: str) -> str | None:
+        """The text key of the immediate answer an alarming message calls for, else None.
+        Used where nothing may be stored (strangers, withdrawn consent): the answer only."""
+        policy = self.safety
+        if policy is None:
+            return None
+        from bot.policies.safety import SafetyLevel
+
+        level = policy.assess(text).level
+        if level is SafetyLevel.URGENT:
+            return "safety_urgent"
+        if level is SafetyLevel.DISTRESS:
+            return "safety_distress"
+        if level is SafetyLevel.CHECK_IN:
+            return "safety_check_in"
+        return None
+
     def safety_first(self, turn: Turn, text: str) -> bool:
         """Check every text before anything else. True when the turn is fully answered."""
         if turn.state.get("pending") == "safety" and self._safety_answer(turn, text):

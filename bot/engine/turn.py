@@ -45,6 +45,7 @@ class Turn:
     others: dict[str, Party] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # placeholders set by actions
     erase: bool = False  # the person asked for erasure: nothing of theirs is saved
+    journaling: bool = True  # False when nothing of the turn may be kept (consent withdrawn)
     _seq: int = 0
 
     # -- people ---------------------------------------------------------------------------
@@ -88,6 +89,8 @@ class Turn:
     def journal(
         self, party: Party, direction: str, text: str, kind: str = "message", qid: str | None = None
     ) -> None:
+        if not self.journaling:
+            return
         party.data.journal_new.append(
             JournalEntry(
                 at=self.now.isoformat(),
@@ -113,6 +116,8 @@ class Turn:
         key = self._key()
         self.out.append(Outbound(to=party.profile.id, text=text, choices=choices, key=key))
         kept = text if journal_text is None else journal_text
+        if not self.journaling:
+            return
         party.data.journal_new.append(
             JournalEntry(
                 at=self.now.isoformat(), direction="out", text=kept, kind=kind, qid=qid, key=key
