@@ -220,3 +220,16 @@ def test_the_mentee_exports_their_trace_in_the_chat(conversation: Conversation) 
     out = conversation.run([say("2026-11-30T09:00:00+01:00", "console:alice", "/export")])
     assert out[0]["text"].startswith("# Trace de travail de Alice Durand")
     assert QUESTION_FR[1] in out[0]["text"]
+
+
+def test_the_mentors_answer_is_checked_for_identifying_data_too(conversation: Conversation) -> None:
+    prepared(conversation)
+    out = conversation.run([
+        say("2026-11-30T09:00:00+01:00", "console:bob", "/repondre Q1 Appelez Mme Lefebvre au 06 12 34 56 78."),
+        say("2026-11-30T09:00:01+01:00", "console:bob", "Masquer"),
+    ])
+    assert out[0]["to"] == "console:bob" and "06 12 34 56 78" in out[0]["text"]
+    answer = next(line for line in out if line["to"] == "console:alice")
+    assert "[TÉLÉPHONE]" in answer["text"] and "06 12" not in answer["text"]
+    assert "06 12 34 56 78" not in "".join(
+        p.read_text() for p in conversation.config.storage.path.rglob("*") if p.is_file())

@@ -93,7 +93,7 @@ QUESTION_ID = re.compile(r"^\s*q\s*(\d{1,7})\s*$", re.IGNORECASE)
 
 def question_id(text: str, params: Mapping[str, Any]) -> bool:
     """A question number like "Q3" (or "q 3", or "3")."""
-    return bool(QUESTION_ID.match(text) or text.strip().isdigit())
+    return bool(QUESTION_ID.match(text) or re.fullmatch(r"\s*\d{1,7}\s*", text))
 
 
 def normal_qid(text: str) -> str:

@@ -14,7 +14,7 @@ def pick(answer: str, options: Sequence[Sequence[str]]) -> int | None:
     source text and its translation). A number picks by position; an exact label (any case,
     accents, apostrophes) wins; else a unique beginning of at least three letters."""
     typed = answer.strip().rstrip(".").strip()
-    if typed.isdigit():
+    if typed.isdecimal() and len(typed) <= 9:  # not isdigit(): int("²") fails
         number = int(typed)
         return number if 1 <= number <= len(options) else None
     wanted = fold(typed)

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 from bot.engine import actions, consent, digest, questions
 from bot.engine.turn import Turn
+from bot.flows.model import Target
 
+ANSWER_STEP = Target("mentor", "answer_text")
 _REPLY = re.compile(r"^\s*(q\d+)\s+(.+)$", re.IGNORECASE | re.DOTALL)
 
 
@@ -45,11 +47,23 @@ def _digest(turn: Turn, args: str) -> None:
 
 
 def _reply(turn: Turn, args: str) -> None:
+    """`/repondre Q<n> text`: the same as the answer step of the mentor flow, with its checks and
+    the confidentiality policy, in one message."""
     match = _REPLY.match(args)
     if not match:
         turn.say("reply_usage")
         return
-    questions.answer(turn, match.group(1).upper(), match.group(2).strip())
+    qid = match.group(1).upper()
+    if questions.for_mentor(turn, qid) is None:
+        turn.say("reply_unknown", qid=qid)
+        return
+    step = turn.engine.flows.step(ANSWER_STEP)
+    if step is None:  # a deployment without the mentor flow: answer directly
+        questions.answer(turn, qid, match.group(2).strip())
+        return
+    turn.answers["qid"] = qid
+    turn.state["flow"], turn.state["step"] = step.flow, step.id
+    turn.engine.answer_step(turn, step, match.group(2).strip())
 
 
 def _absence(turn: Turn, args: str) -> None:

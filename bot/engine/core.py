@@ -224,7 +224,8 @@ class Engine:
             return
         is_signed = signed(turn.person, self.charter_version)
         if parsed is not None:
-            turn.journal(turn.party, "in", text, kind="command")
+            # Only the command is kept: free text after it passes the policies first.
+            turn.journal(turn.party, "in", f"/{parsed[0]}", kind="command")
             commands.dispatch(turn, parsed[0], parsed[1], is_signed)
             return
         if not is_signed and turn.state.get("flow") != self.flows.entry["charter"].flow:
@@ -283,14 +284,18 @@ class Engine:
             turn.enter(target)
             return
         if step.expect is Expect.TEXT:
-            if not has_words(text):
-                turn.say("emoji_only")
-                return
-            if "confidentiality" in step.policies and self.guard.confidentiality(turn, step, text):
-                return
-            self.accept_text(turn, step, text)
+            self.answer_step(turn, step, text)
             return
         turn.enter(turn.follow(step, None))
+
+    def answer_step(self, turn: Turn, step: Step, text: str) -> None:
+        """A text typed for a text step: the step's policies, then its checks."""
+        if not has_words(text):
+            turn.say("emoji_only")
+            return
+        if "confidentiality" in step.policies and self.guard.confidentiality(turn, step, text):
+            return
+        self.accept_text(turn, step, text)
 
     def accept_text(self, turn: Turn, step: Step, text: str) -> None:
         """A text that passed the rules: checks, then saved, then the step's action and next."""
