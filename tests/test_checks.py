@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001  (typographic apostrophes are test data)
+
 """The checks a flow step may name, on French and English texts, with the shipped markers."""
 
 from __future__ import annotations

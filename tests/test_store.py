@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001  (typographic apostrophes are test data)
+
 """The embedded store: round trips, layout, journal replay, erasure, and crashes at any instant."""
 
 from __future__ import annotations
