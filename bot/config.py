@@ -284,6 +284,7 @@ class Config(_Model):
         return self
 
     def person(self, pid: str) -> PersonConfig | None:
+        """A person of the roster (the engine's `Directory` indexes them for hot paths)."""
         for person in self.people:
             if person.id == pid:
                 return person

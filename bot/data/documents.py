@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from bot.engine.core import Engine
 
 
-
 def _environment(fmt: str) -> Environment:
     return Environment(
         loader=PackageLoader("bot", "templates"),

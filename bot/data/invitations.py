@@ -43,13 +43,13 @@ def redeem(engine: Engine, code: str, pid: str, now: datetime) -> bool:
     code = code.strip().upper()
     result = False
 
-    def use(shared: Any) -> None:
+    def use(shared: Any) -> bool:
         nonlocal result
         invitation = engine.shared.invitations.get(code)
         if invitation is None or invitation.get("used_by"):
-            return
+            return False
         if datetime.fromisoformat(invitation["expires_at"]) < now:
-            return
+            return False
         invitation["used_by"] = pid
         invitation["used_at"] = now.isoformat()
         engine.shared.enrolled[pid] = {
@@ -59,6 +59,7 @@ def redeem(engine: Engine, code: str, pid: str, now: datetime) -> bool:
             "since": now.isoformat(),
         }
         result = True
+        return True
 
     engine.update_shared(use)
     return result

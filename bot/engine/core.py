@@ -89,9 +89,12 @@ class Engine:
             return qid
 
     def update_shared(self, change: Any) -> None:
+        """Apply `change(shared)` and persist it; it may return False to say nothing changed."""
         with self._shared_lock:
-            change(self.shared)
-            self.store.save_shared(self.shared)
+            changed = change(self.shared)
+            self.directory.invalidate()
+            if changed is not False:
+                self.store.save_shared(self.shared)
 
     def absences(self, profile: Profile, data: PersonData | None = None) -> tuple[Absence, ...]:
         """A mentor's absences: from the roster, and those they set with `/absence`."""

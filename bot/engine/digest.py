@@ -37,8 +37,18 @@ def unreported_flags(turn: Turn, mentor: Party) -> list[tuple[Party, dict[str, A
         mentee = turn.other(profile.id)
         if mentee is None:
             continue
-        out.extend((mentee, f) for f in mentee.data.meta.get("flags", []) if not f.get("reported"))
+        out.extend(
+            (mentee, f)
+            for f in mentee.data.meta.get("flags", [])
+            if _not_yet(f.get("reported"), turn.source)
+        )
     return out
+
+
+def _not_yet(marked_by: Any, source: str) -> bool:
+    """Not shown yet, or marked by this very digest: a digest replayed after a crash (the
+    mentee saved, the mentor not) shows again what its first run had marked."""
+    return not marked_by or marked_by == source
 
 
 def deliver(turn: Turn, mentor: Party, *, empty_notice: bool) -> int:
@@ -62,7 +72,7 @@ def deliver(turn: Turn, mentor: Party, *, empty_notice: bool) -> int:
         date=turn.when(turn.now, party=mentor),
     )
     for mentee, flag in flagged:
-        flag["reported"] = True
+        flag["reported"] = turn.source
         turn.say(
             "digest_flag",
             party=mentor,
@@ -83,12 +93,13 @@ def deliver(turn: Turn, mentor: Party, *, empty_notice: bool) -> int:
         )
         text += thread(turn, mentor, question)
         first_shown = question.get("read_at")
-        if first_shown:
+        if first_shown and not _not_yet(question.get("read_in"), turn.source):
             since = turn.when(datetime.fromisoformat(first_shown), party=mentor, short=True)
             text += "\n\n" + turn.text("digest_waiting", party=mentor, since=since)
         else:
             question["status"] = "read"
             question["read_at"] = turn.now.isoformat()
+            question["read_in"] = turn.source
         texts = turn.engine.flows.texts
         with turn.engine.catalogs.use(mentor.profile.locale):
             choices = tuple(

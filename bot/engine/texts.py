@@ -6,10 +6,10 @@ catalog translates it; the placeholders are filled last.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from bot.flows.vocabulary import placeholders
 from bot.i18n import gettext
 
 KINDS = (
@@ -121,22 +121,27 @@ REQUIRED_TEXTS = frozenset(
 )
 
 
-class _Params(dict[str, str]):
-    """Unknown placeholders stay visible instead of failing: validation catches them earlier."""
-
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+_TOKEN = re.compile(r"\{\{|\}\}|\{([a-z_][a-z0-9_]*)\}")
 
 
 def fill(template: str, params: Mapping[str, Any]) -> str:
-    """Fill `{name}` placeholders (plain names only: no attribute or index access)."""
-    if not placeholders(template) and "{{" not in template:
+    """Fill `{name}` placeholders with plain values. Nothing else of `str.format` is honoured
+    (no attribute or index access, no conversion, no format spec), so a text or translation can
+    never reach into Python objects; `{{` and `}}` are literal braces; an unknown placeholder
+    stays visible (validation catches it earlier)."""
+    if "{" not in template and "}" not in template:
         return template
-    values = _Params({k: str(v) for k, v in params.items()})
-    try:
-        return template.format_map(values)
-    except (ValueError, IndexError, KeyError, AttributeError):
-        return template
+
+    def replace(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token == "{{":
+            return "{"
+        if token == "}}":
+            return "}"
+        name = match.group(1)
+        return str(params[name]) if name in params else token
+
+    return _TOKEN.sub(replace, template)
 
 
 def render(source: str, params: Mapping[str, Any] | None = None) -> str:

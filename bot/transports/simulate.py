@@ -22,6 +22,8 @@ from bot.messages import AttachmentKind, Inbound, Outbound
 
 EVENT_KEYS = {"at", "from", "text", "attachment", "caption", "tick", "id"}
 SIM_ATTACHMENTS = {"image", "document", "audio", "video", "sticker"}
+MAX_LINE = 1_000_000
+MIN_YEAR, MAX_YEAR = 1971, 9998
 
 
 class ScriptError(UserError):
@@ -50,8 +52,12 @@ def parse_script(lines: Iterable[str], name: str = "<script>") -> list[Event]:
         def fail(message: str, number: int = number) -> ScriptError:
             return ScriptError(f"{name}:{number}: {message}")
 
+        if len(raw) > MAX_LINE:
+            raise fail(f"line too long ({len(raw)} characters, at most {MAX_LINE})")
         try:
             data = json.loads(raw)
+        except RecursionError:
+            raise fail("not valid JSON (nested too deeply)") from None
         except json.JSONDecodeError as exc:
             raise fail(f"not valid JSON ({exc.msg}, column {exc.colno})") from None
         if not isinstance(data, dict):
@@ -66,8 +72,10 @@ def parse_script(lines: Iterable[str], name: str = "<script>") -> list[Event]:
             at = datetime.fromisoformat(at_raw)
         except ValueError:
             raise fail(f"'at' is not an ISO 8601 time: {at_raw!r}") from None
-        if at.tzinfo is None:
+        if at.tzinfo is None or at.utcoffset() is None:
             raise fail("'at' needs a UTC offset, e.g. 2026-11-30T09:00:00+01:00")
+        if not MIN_YEAR <= at.year <= MAX_YEAR:
+            raise fail(f"'at' must be between the years {MIN_YEAR} and {MAX_YEAR}")
         if last is not None and at < last:
             raise fail("events must be in non-decreasing time")
         last = at
@@ -84,7 +92,9 @@ def parse_script(lines: Iterable[str], name: str = "<script>") -> list[Event]:
             raise fail("an event has either 'text' or 'attachment'")
         if text is not None and not isinstance(text, str):
             raise fail("'text' must be a string")
-        if attachment is not None and attachment not in SIM_ATTACHMENTS:
+        if attachment is not None and (
+            not isinstance(attachment, str) or attachment not in SIM_ATTACHMENTS
+        ):
             raise fail(f"'attachment' must be one of {', '.join(sorted(SIM_ATTACHMENTS))}")
         if "caption" in data and attachment is None:
             raise fail("'caption' goes with an 'attachment'")
