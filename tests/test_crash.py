@@ -134,7 +134,7 @@ def inspect_store(root: Path) -> Inspection:
         if child.name.startswith("."):
             seen.temp_files += 1
             continue
-        assert child.name in {"shared.json", "people"}, f"unexpected file {child}"
+        assert child.name in {"shared.json", "enrolled.json", "questions.json", "people"}, child
     for directory in (root / "people").iterdir():
         if directory.name.startswith("."):
             seen.temp_files += 1

@@ -32,7 +32,7 @@ def create_invitation(engine: Engine, mentor: str, days: int) -> tuple[str, str 
             "used_by": None,
         }
 
-    engine.update_shared(add)
+    engine.update_shared(add, ("invitations",))
     username = engine.shared.transports.get("telegram_username")
     link = f"https://t.me/{username}?start={code}" if username else None
     return code, link
@@ -61,5 +61,5 @@ def redeem(engine: Engine, code: str, pid: str, now: datetime) -> bool:
         result = True
         return True
 
-    engine.update_shared(use)
+    engine.update_shared(use, ("invitations", "enrolled"))
     return result

@@ -38,7 +38,7 @@ def sign_charter(turn: Turn) -> Target | None:
             if pid in turn.engine.shared.enrolled:
                 turn.engine.shared.enrolled[pid]["name"] = name
 
-        turn.engine.update_shared(rename)
+        turn.engine.update_shared(rename, ("enrolled",))
     turn.journal(turn.party, "in", name, kind="signature")
     return None
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -85,16 +86,17 @@ class Engine:
             self.shared.counters["question"] = number
             qid = f"Q{number}"
             self.shared.questions[qid] = mentee
-            self.store.save_shared(self.shared)
+            self.store.save_shared(self.shared, ("counters", "questions"))
             return qid
 
-    def update_shared(self, change: Any) -> None:
-        """Apply `change(shared)` and persist it; it may return False to say nothing changed."""
+    def update_shared(self, change: Any, parts: Collection[str] | None = None) -> None:
+        """Apply `change(shared)` and persist the `parts` it touches (all when None); `change`
+        may return False to say that nothing changed."""
         with self._shared_lock:
             changed = change(self.shared)
             self.directory.invalidate()
             if changed is not False:
-                self.store.save_shared(self.shared)
+                self.store.save_shared(self.shared, parts)
 
     def absences(self, profile: Profile, data: PersonData | None = None) -> tuple[Absence, ...]:
         """A mentor's absences: from the roster, and those they set with `/absence`."""

@@ -27,7 +27,7 @@ class Scheduler:
                 for job in missing:
                     engine.shared.scheduler[job] = now.isoformat()
 
-            engine.update_shared(anchor)
+            engine.update_shared(anchor, ("scheduler",))
 
     def _last(self, job: str) -> datetime:
         return datetime.fromisoformat(self.engine.shared.scheduler[job])
@@ -71,5 +71,5 @@ class Scheduler:
             def record(shared: object, job: str = job, when: datetime = when) -> None:
                 self.engine.shared.scheduler[job] = when.isoformat()
 
-            self.engine.update_shared(record)
+            self.engine.update_shared(record, ("scheduler",))
             yield when, out

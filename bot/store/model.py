@@ -23,17 +23,27 @@ class JournalEntry:
     key: str = ""  # unique per entry: "<source id>#<n>", so a replay never doubles a line
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"at": self.at, "direction": self.direction, "text": self.text,
-                               "kind": self.kind, "key": self.key}
+        out: dict[str, Any] = {
+            "at": self.at,
+            "direction": self.direction,
+            "text": self.text,
+            "kind": self.kind,
+            "key": self.key,
+        }
         if self.qid:
             out["qid"] = self.qid
         return out
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> JournalEntry:
-        return cls(at=str(raw["at"]), direction=str(raw["direction"]), text=str(raw["text"]),
-                   kind=str(raw.get("kind", "message")), qid=raw.get("qid"),
-                   key=str(raw.get("key", "")))
+        return cls(
+            at=str(raw["at"]),
+            direction=str(raw["direction"]),
+            text=str(raw["text"]),
+            kind=str(raw.get("kind", "message")),
+            qid=raw.get("qid"),
+            key=str(raw.get("key", "")),
+        )
 
 
 @dataclass(slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Protocol
 
 from bot.store.model import JournalEntry, PersonData, SharedData
@@ -32,5 +32,5 @@ class Store(Protocol):
     def load_shared(self) -> SharedData:
         """The shared state (empty on a new store)."""
 
-    def save_shared(self, shared: SharedData) -> None:
-        """Persist the shared state."""
+    def save_shared(self, shared: SharedData, parts: Collection[str] | None = None) -> None:
+        """Persist the shared state: only the named fields when `parts` is given."""

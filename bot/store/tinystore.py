@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -38,6 +38,16 @@ from bot.store.model import JournalEntry, PersonData, SharedData
 
 _LIST_TABLES = ("signatures", "questions", "outbox")
 _DOC_TABLES = ("state", "meta")
+_SHARED_FILE = {
+    "counters": "shared.json",
+    "invitations": "shared.json",
+    "scheduler": "shared.json",
+    "transports": "shared.json",
+    "enrolled": "enrolled.json",
+    "questions": "questions.json",
+}
+# Written in this order: what a counter or an invitation refers to is on disk before it.
+_SHARED_FILES = ("questions.json", "enrolled.json", "shared.json")
 _SHARED_TABLES = ("counters", "questions", "invitations", "enrolled", "scheduler", "transports")
 _FORGET_PREFIX = ".forget-"
 MAX_NAME = 200  # bytes of an encoded person id; file systems allow 255
@@ -80,8 +90,10 @@ def _read_db(path: Path) -> TinyDB:
 def _first_doc(db: TinyDB, name: str, path: Path) -> dict[str, Any]:
     docs = db.table(name).all()
     if len(docs) > 1:
-        raise StoreError(f"{path}: unreadable store file: table {name!r} holds {len(docs)} "
-                         "documents, expected one")
+        raise StoreError(
+            f"{path}: unreadable store file: table {name!r} holds {len(docs)} "
+            "documents, expected one"
+        )
     return dict(docs[0]) if docs else {}
 
 
@@ -121,8 +133,9 @@ class TinyStore:
             setattr(person, name, _first_doc(db, name, path))
         ids = _first_doc(db, "applied", path).get("ids", [])
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-            raise StoreError(f"{path}: unreadable store file: 'applied' ids are not a list "
-                             "of texts")
+            raise StoreError(
+                f"{path}: unreadable store file: 'applied' ids are not a list of texts"
+            )
         person.applied = list(ids)
         return person
 
@@ -204,20 +217,35 @@ class TinyStore:
     # -- shared ---------------------------------------------------------------------------
 
     def load_shared(self) -> SharedData:
-        path = self.root / "shared.json"
-        if not path.exists():
-            return SharedData()
-        db = _read_db(path)
         shared = SharedData()
-        for name in _SHARED_TABLES:
-            setattr(shared, name, _first_doc(db, name, path))
+        for filename in _SHARED_FILES:
+            path = self.root / filename
+            if not path.exists():
+                continue
+            db = _read_db(path)
+            present = set(db.tables())
+            for name in _SHARED_TABLES:
+                # A table lives in its own file; an older shared.json may still hold it.
+                if name in present and (
+                    _SHARED_FILE[name] == filename or filename == "shared.json"
+                ):
+                    setattr(shared, name, _first_doc(db, name, path))
         return shared
 
-    def save_shared(self, shared: SharedData) -> None:
+    def save_shared(self, shared: SharedData, parts: Collection[str] | None = None) -> None:
+        """Write the files holding `parts` (all when None): what grows with the organisation
+        (enrollments, the question index) sits in files of its own, written only when it
+        changes."""
+        files = {_SHARED_FILE[p] for p in (parts if parts is not None else _SHARED_TABLES)}
         with self._lock:
-            db, storage = _open(self.root / "shared.json")
-            for name in _SHARED_TABLES:
-                table = db.table(name)
-                table.truncate()
-                table.insert(dict(getattr(shared, name)))
-            storage.flush()
+            for filename in _SHARED_FILES:
+                if filename not in files:
+                    continue
+                db, storage = _open(self.root / filename)
+                for name in _SHARED_TABLES:
+                    if _SHARED_FILE[name] != filename:
+                        continue
+                    table = db.table(name)
+                    table.truncate()
+                    table.insert(dict(getattr(shared, name)))
+                storage.flush()

@@ -127,9 +127,13 @@ class RateLimiter:
     """About one message a second per chat and `per_second` overall, as Telegram asks;
     `pause` stops everything after a flood-control answer (RetryAfter)."""
 
-    def __init__(self, per_chat: float, per_second: float,
-                 monotonic: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        per_chat: float,
+        per_second: float,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.per_chat = per_chat
         self.spacing = 1.0 / per_second
         self._monotonic = monotonic
@@ -168,9 +172,12 @@ def keyboard(choices: Sequence[str]) -> InlineKeyboardMarkup | None:
     """One button per row; the button carries the choice's number, never its label."""
     if not choices:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(truncate(label, MAX_LABEL),
-                                                       callback_data=choice_data(i))]
-                                 for i, label in enumerate(choices, 1)])
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(truncate(label, MAX_LABEL), callback_data=choice_data(i))]
+            for i, label in enumerate(choices, 1)
+        ]
+    )
 
 
 def render(text: str, choices: Sequence[str]) -> list[str]:
@@ -188,23 +195,42 @@ class TelegramChannel:
 
     name = "telegram"
 
-    def __init__(self, config: TelegramConfig, dispatcher: Dispatcher, clock: Clock, *,
-                 public_url: str | None = None, bot: Bot | None = None,
-                 limiter: RateLimiter | None = None) -> None:
+    def __init__(
+        self,
+        config: TelegramConfig,
+        dispatcher: Dispatcher,
+        clock: Clock,
+        *,
+        public_url: str | None = None,
+        bot: Bot | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
         if not config.token:
-            raise UserError("transports.telegram.token: required when transports.telegram is "
-                            "enabled")
+            raise UserError(
+                "transports.telegram.token: required when transports.telegram is enabled"
+            )
         self.config = config
         self.dispatcher = dispatcher
         self.clock = clock
         self.public_url = public_url
         self.bot = bot or Bot(
-            config.token, base_url=config.base_url,
-            request=HTTPXRequest(connection_pool_size=16, read_timeout=15.0, write_timeout=15.0,
-                                 connect_timeout=5.0, pool_timeout=5.0),
-            get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=10.0,
-                                             write_timeout=10.0, connect_timeout=5.0,
-                                             pool_timeout=5.0))
+            config.token,
+            base_url=config.base_url,
+            request=HTTPXRequest(
+                connection_pool_size=16,
+                read_timeout=15.0,
+                write_timeout=15.0,
+                connect_timeout=5.0,
+                pool_timeout=5.0,
+            ),
+            get_updates_request=HTTPXRequest(
+                connection_pool_size=2,
+                read_timeout=10.0,
+                write_timeout=10.0,
+                connect_timeout=5.0,
+                pool_timeout=5.0,
+            ),
+        )
         self.limiter = limiter or RateLimiter(config.chat_interval, config.global_rate)
 
     @property
@@ -217,24 +243,31 @@ class TelegramChannel:
             await self.bot.initialize()
             if self.webhook_mode:
                 if not self.public_url:
-                    raise UserError("server.public_url: required when transports.telegram.mode "
-                                    "is webhook")
-                await self.bot.set_webhook(url=self.public_url.rstrip("/") + WEBHOOK_PATH,
-                                           secret_token=self.config.webhook_secret,
-                                           allowed_updates=list(ALLOWED_UPDATES))
+                    raise UserError(
+                        "server.public_url: required when transports.telegram.mode is webhook"
+                    )
+                await self.bot.set_webhook(
+                    url=self.public_url.rstrip("/") + WEBHOOK_PATH,
+                    secret_token=self.config.webhook_secret,
+                    allowed_updates=list(ALLOWED_UPDATES),
+                )
             else:
                 await self.bot.delete_webhook()
         except InvalidToken:
             raise UserError("transports.telegram.token: rejected by the Bot API") from None
         except TelegramError as exc:
-            raise UserError(f"transports.telegram: the Bot API at {self.config.base_url} "
-                            f"answered: {exc.message}") from None
+            raise UserError(
+                f"transports.telegram: the Bot API at {self.config.base_url} "
+                f"answered: {exc.message}"
+            ) from None
         username = self.bot.username
         engine = self.dispatcher.engine
         if engine.shared.transports.get(USERNAME_KEY) != username:
+
             def remember(shared: Any) -> None:
                 shared.transports[USERNAME_KEY] = username
-            await asyncio.to_thread(engine.update_shared, remember)
+
+            await asyncio.to_thread(engine.update_shared, remember, ("transports",))
         log.info("telegram ready bot=%s mode=%s", username, self.config.mode)
 
     async def stop(self) -> None:
@@ -266,8 +299,9 @@ class TelegramChannel:
             try:
                 await self.bot.answer_callback_query(received.callback_id)
             except TelegramError as exc:
-                log.info("callback not answered update=%s error=%s", update.update_id,
-                         type(exc).__name__)
+                log.info(
+                    "callback not answered update=%s error=%s", update.update_id, type(exc).__name__
+                )
 
     # -- out ------------------------------------------------------------------------------
 
@@ -329,11 +363,13 @@ class TelegramPoller:
     async def _store_offset(self, offset: int) -> None:
         def change(shared: Any) -> None:
             shared.transports[OFFSET_KEY] = offset
-        await asyncio.to_thread(self.engine.update_shared, change)
+
+        await asyncio.to_thread(self.engine.update_shared, change, ("transports",))
 
     async def fetch(self, timeout: int) -> tuple[Update, ...]:
-        return await self.channel.bot.get_updates(offset=self.offset, timeout=timeout,
-                                                  allowed_updates=list(ALLOWED_UPDATES))
+        return await self.channel.bot.get_updates(
+            offset=self.offset, timeout=timeout, allowed_updates=list(ALLOWED_UPDATES)
+        )
 
     async def handle(self, updates: Sequence[Update]) -> int:
         """Handle updates in order; store the offset past the last one handled.
@@ -351,8 +387,9 @@ class TelegramPoller:
                     self._failures[update.update_id] = failures
                     if failures < POISON_LIMIT:
                         raise
-                    log.exception("update skipped after %d failures update=%s", failures,
-                                  update.update_id)
+                    log.exception(
+                        "update skipped after %d failures update=%s", failures, update.update_id
+                    )
                 else:
                     count += 1
                 self._failures.pop(update.update_id, None)
