@@ -282,7 +282,7 @@ class TelegramChannel:
             raise ValueError("not a Telegram update")
         try:
             update = Update.de_json(data, self.bot)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise ValueError("not a Telegram update") from exc
         return update
 
