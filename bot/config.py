@@ -54,8 +54,7 @@ class HoursConfig(_Model):
             for day in value:
                 name = str(day).strip().lower()
                 if name not in WEEKDAYS:
-                    raise ValueError(
-                        f"unknown day {day!r}, expected one of {', '.join(WEEKDAYS)}")
+                    raise ValueError(f"unknown day {day!r}, expected one of {', '.join(WEEKDAYS)}")
                 if name not in out:
                     out.append(name)
             if not out:
@@ -140,8 +139,7 @@ class PersonConfig(_Model):
     @classmethod
     def _pid(cls, value: str | None) -> str | None:
         if value is not None and not _PERSON_ID.match(value):
-            raise ValueError(
-                f"{value!r} is not a person id like 'telegram:123' or 'console:alice'")
+            raise ValueError(f"{value!r} is not a person id like 'telegram:123' or 'console:alice'")
         return value
 
     @field_validator("locale")
@@ -160,11 +158,36 @@ def _check_locale(value: str) -> str:
     return value
 
 
+# The kinds of identifying data a deployment may switch off (bot.policies.identifying.SpanKind).
+IDENTIFYING_KINDS = (
+    "email",
+    "phone",
+    "iban",
+    "company_id",
+    "nir",
+    "url",
+    "address",
+    "person",
+    "organisation",
+    "denied",
+)
+
+
 class ConfidentialityConfig(_Model):
     deny_list: tuple[str, ...] = ()
-    disabled: tuple[str, ...] = ()       # detector kinds switched off (email, phone, person, ...)
-    stop_words: tuple[str, ...] = ()     # words never flagged as names
-    use_model: bool = True               # the spaCy model for names
+    disabled: tuple[str, ...] = ()  # detector kinds switched off (email, phone, person, ...)
+    stop_words: tuple[str, ...] = ()  # words never flagged as names
+    use_model: bool = True  # the spaCy model for names
+
+    @field_validator("disabled")
+    @classmethod
+    def _kinds(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for kind in value:
+            if kind not in IDENTIFYING_KINDS:
+                raise ValueError(
+                    f"unknown kind {kind!r}, expected one of {', '.join(IDENTIFYING_KINDS)}"
+                )
+        return value
 
 
 class ServerConfig(_Model):
@@ -187,9 +210,9 @@ class TelegramConfig(_Model):
     mode: Literal["polling", "webhook"] = "polling"
     base_url: str = "https://api.telegram.org/bot"
     webhook_secret: str | None = None
-    poll_timeout: int = Field(default=30, ge=0, le=50)       # getUpdates long polling, seconds
-    chat_interval: float = Field(default=1.0, ge=0)          # seconds between messages to a chat
-    global_rate: float = Field(default=30.0, gt=0)           # messages per second, all chats
+    poll_timeout: int = Field(default=30, ge=0, le=50)  # getUpdates long polling, seconds
+    chat_interval: float = Field(default=1.0, ge=0)  # seconds between messages to a chat
+    global_rate: float = Field(default=30.0, gt=0)  # messages per second, all chats
 
 
 class WhatsAppConfig(_Model):
@@ -203,7 +226,7 @@ class WhatsAppConfig(_Model):
     template_name: str = "mentorbot_waiting"
     template_language: str = "fr"
     list_button: str = Field(default="Options", min_length=1, max_length=20)  # opens a list
-    retry_delays: tuple[float, ...] = (2.0, 6.0, 18.0)       # back-off on rate-limit errors
+    retry_delays: tuple[float, ...] = (2.0, 6.0, 18.0)  # back-off on rate-limit errors
 
 
 class TransportsConfig(_Model):
@@ -219,10 +242,16 @@ class PathsConfig(_Model):
 def _default_people() -> tuple[PersonConfig, ...]:
     return (
         PersonConfig(id="console:bob", role="mentor", name="Bob Martin"),
-        PersonConfig(id="console:alice", role="mentee", name="Alice Durand",
-                     mentor="console:bob", locale="fr"),
-        PersonConfig(id="console:emma", role="mentee", name="Emma Smith",
-                     mentor="console:bob", locale="en"),
+        PersonConfig(
+            id="console:alice",
+            role="mentee",
+            name="Alice Durand",
+            mentor="console:bob",
+            locale="fr",
+        ),
+        PersonConfig(
+            id="console:emma", role="mentee", name="Emma Smith", mentor="console:bob", locale="en"
+        ),
     )
 
 
@@ -245,8 +274,17 @@ class Config(_Model):
     def _empty_sections(cls, value: Any) -> Any:
         """A section left empty (`storage:` with nothing under it) keeps its defaults."""
         if isinstance(value, dict):
-            sections = ("storage", "hours", "digest", "confidentiality", "server", "retention",
-                        "limits", "transports", "paths")
+            sections = (
+                "storage",
+                "hours",
+                "digest",
+                "confidentiality",
+                "server",
+                "retention",
+                "limits",
+                "transports",
+                "paths",
+            )
             return {k: v for k, v in value.items() if not (k in sections and v is None)}
         return value
 
@@ -280,7 +318,8 @@ class Config(_Model):
                 mentor = seen.get(person.mentor)
                 if mentor is None or mentor.role != "mentor":
                     raise ValueError(
-                        f"people.{i}.mentor: {person.mentor!r} is not a mentor of the roster")
+                        f"people.{i}.mentor: {person.mentor!r} is not a mentor of the roster"
+                    )
         return self
 
     def person(self, pid: str) -> PersonConfig | None:
@@ -295,15 +334,14 @@ class _Env:
     """What `${NAME}` interpolation found: the variable each path names, and the absent ones."""
 
     def __init__(self) -> None:
-        self.refs: dict[str, str] = {}      # key path -> first variable it names
-        self.missing: dict[str, str] = {}   # key path -> first variable that is not set
+        self.refs: dict[str, str] = {}  # key path -> first variable it names
+        self.missing: dict[str, str] = {}  # key path -> first variable that is not set
 
 
 def _interpolate(node: Any, path: str, env: _Env) -> Any:
     """Replace `${NAME}` by the environment; remember which paths lacked their variable."""
     if isinstance(node, dict):
-        return {k: _interpolate(v, f"{path}.{k}" if path else str(k), env)
-                for k, v in node.items()}
+        return {k: _interpolate(v, f"{path}.{k}" if path else str(k), env) for k, v in node.items()}
     if isinstance(node, list):
         return [_interpolate(v, f"{path}.{i}", env) for i, v in enumerate(node)]
     if isinstance(node, str) and "${" in node:
@@ -334,11 +372,14 @@ def _check_secrets(config: Config, env: _Env, source: str) -> None:
             if getattr(transport, key) in (None, ""):
                 why = f"(needed because transports.{name} is enabled)"
                 if path in env.missing:
-                    raise ConfigError(f"{source}: {path}: environment variable "
-                                      f"{env.missing[path]} is not set {why}")
+                    raise ConfigError(
+                        f"{source}: {path}: environment variable "
+                        f"{env.missing[path]} is not set {why}"
+                    )
                 if path in env.refs:
-                    raise ConfigError(f"{source}: {path}: environment variable "
-                                      f"{env.refs[path]} is empty {why}")
+                    raise ConfigError(
+                        f"{source}: {path}: environment variable {env.refs[path]} is empty {why}"
+                    )
                 raise ConfigError(f"{source}: {path}: required when transports.{name} is enabled")
 
 
@@ -383,11 +424,14 @@ def _resolve_paths(config: Config, base: Path) -> Config:
     def resolve(p: Path) -> Path:
         return p if p.is_absolute() else (base / p)
 
-    return config.model_copy(update={
-        "storage": config.storage.model_copy(update={"path": resolve(config.storage.path)}),
-        "paths": PathsConfig(flows=resolve(config.paths.flows),
-                             locales=resolve(config.paths.locales)),
-    })
+    return config.model_copy(
+        update={
+            "storage": config.storage.model_copy(update={"path": resolve(config.storage.path)}),
+            "paths": PathsConfig(
+                flows=resolve(config.paths.flows), locales=resolve(config.paths.locales)
+            ),
+        }
+    )
 
 
 def load_config(path: Path | None, data_dir: Path | None = None) -> Config:

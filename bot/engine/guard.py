@@ -9,10 +9,12 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import Config
 from bot.engine.choices import pick
+from bot.errors import UserError
 from bot.flows.model import Step
 from bot.i18n import gettext
 
@@ -22,6 +24,11 @@ if TYPE_CHECKING:
     from bot.policies.safety import SafetyPolicy
 
 log = logging.getLogger("mentorbot.guard")
+
+
+class PolicyError(UserError):
+    """A policy's data file (lexicon) cannot be used: one line naming the file and entry."""
+
 
 SAFETY_CHOICES = ("safety_choice_continue", "safety_choice_numbers")
 ID_CHOICES = (
@@ -66,10 +73,27 @@ class Guard:
 
             with self._lock:
                 if self._safety is None:
-                    self._safety = load_safety_policy(
-                        self.config.paths.flows / "policies" / "safety.yaml"
-                    )
+                    try:
+                        self._safety = load_safety_policy(self.safety_path)
+                    except ValueError as exc:  # SafetyLexiconError names the file and entry
+                        raise PolicyError(str(exc)) from None
         return self._safety
+
+    @property
+    def safety_path(self) -> Path:
+        return self.config.paths.flows / "policies" / "safety.yaml"
+
+    @property
+    def identifying_path(self) -> Path:
+        return self.config.paths.flows / "policies" / "identifying.yaml"
+
+    def prepare(self, warm_up: bool = False) -> None:
+        """Load the policies now (a broken lexicon stops the start, not a conversation);
+        `warm_up` also loads the language model, for servers."""
+        detector = self.detector
+        _ = self.safety
+        if warm_up and detector is not None:
+            detector.warm_up()
 
     @property
     def detector(self) -> IdentifyingDetector | None:
@@ -82,12 +106,15 @@ class Guard:
                 deny_list=tuple(conf.deny_list),
                 disabled=disabled,
                 extra_stop_words=tuple(conf.stop_words),
-                lexicon_path=self.config.paths.flows / "policies" / "identifying.yaml",
+                lexicon_path=self.identifying_path,
                 use_model=conf.use_model,
             )
             with self._lock:
                 if self._detector is None:
-                    self._detector = IdentifyingDetector(settings)
+                    try:
+                        self._detector = IdentifyingDetector(settings)
+                    except ValueError as exc:  # LexiconError names the file
+                        raise PolicyError(str(exc)) from None
         return self._detector
 
     # -- article 6 ------------------------------------------------------------------------

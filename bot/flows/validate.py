@@ -8,7 +8,7 @@ from babel.messages.pofile import read_po
 
 from bot.config import Config
 from bot.engine.texts import REQUIRED_TEXTS
-from bot.errors import FlowError
+from bot.errors import FlowError, UserError
 from bot.flows.extract_all import source_messages
 from bot.flows.loader import load_flows
 from bot.flows.vocabulary import lone_braces, placeholders
@@ -43,16 +43,33 @@ def check_catalogs(flows_dir: Path, locales_dir: Path) -> list[str]:
             if source_names != translated_names:
                 problems.append(
                     f"{at}: placeholders differ from the source for {where}: "
-                    f"{sorted(source_names)} vs {sorted(translated_names)}")
+                    f"{sorted(source_names)} vs {sorted(translated_names)}"
+                )
             elif lone_braces(translated):
-                problems.append(f"{at}: a lone '{{' or '}}' in the {lang} translation for {where}"
-                                " (write '{{' or '}}' for a literal brace)")
+                problems.append(
+                    f"{at}: a lone '{{' or '}}' in the {lang} translation for {where}"
+                    " (write '{{' or '}}' for a literal brace)"
+                )
     return problems
 
 
 def _short(text: str) -> str:
     first = text.splitlines()[0]
     return repr(first if len(first) <= 50 else first[:49] + "…")
+
+
+def check_policies(config: Config) -> list[str]:
+    """The policies' data files (safety lexicon, identifying-data lists) load."""
+    from bot.engine.guard import Guard
+
+    guard = Guard(config)
+    problems: list[str] = []
+    for load in (lambda: guard.safety, lambda: guard.detector):
+        try:
+            load()
+        except UserError as exc:
+            problems.append(str(exc))
+    return problems
 
 
 def validate_all(config: Config) -> str:
@@ -64,11 +81,14 @@ def validate_all(config: Config) -> str:
     except FlowError as exc:
         problems.extend(exc.problems)
     problems.extend(check_catalogs(config.paths.flows, config.paths.locales))
+    problems.extend(check_policies(config))
     if problems:
         raise FlowError(problems)
     assert flowset is not None
     steps = sum(len(f.steps) for f in flowset.flows.values())
     catalogs = config.paths.locales.glob("*/LC_MESSAGES/messages.po")
     langs = sorted(p.parent.parent.name for p in catalogs)
-    return (f"ok: {len(flowset.flows)} flows, {steps} steps, {len(flowset.texts)} texts; "
-            f"catalogs: {', '.join(langs) or 'none'}")
+    return (
+        f"ok: {len(flowset.flows)} flows, {steps} steps, {len(flowset.texts)} texts; "
+        f"catalogs: {', '.join(langs) or 'none'}"
+    )

@@ -37,25 +37,36 @@ SCHEDULER_CAP = 60.0  # seconds: the scheduler looks again at least this often
 class Runtime:
     """Everything `run` keeps alive, without the HTTP server (tests drive it directly)."""
 
-    def __init__(self, app: App, *, telegram_bot: Bot | None = None,
-                 whatsapp_http: httpx.AsyncClient | None = None,
-                 retry_interval: float = 30.0) -> None:
+    def __init__(
+        self,
+        app: App,
+        *,
+        telegram_bot: Bot | None = None,
+        whatsapp_http: httpx.AsyncClient | None = None,
+        retry_interval: float = 30.0,
+    ) -> None:
         self.app = app
+        self.background: set[asyncio.Task[None]] = set()  # kept referenced until done
         config = app.config
         self.dispatcher = Dispatcher(app.engine, retry_interval=retry_interval)
         self.telegram: TelegramChannel | None = None
         self.poller: TelegramPoller | None = None
         self.whatsapp: WhatsAppChannel | None = None
         if config.transports.telegram.enabled:
-            self.telegram = TelegramChannel(config.transports.telegram, self.dispatcher,
-                                            app.engine.clock, public_url=config.server.public_url,
-                                            bot=telegram_bot)
+            self.telegram = TelegramChannel(
+                config.transports.telegram,
+                self.dispatcher,
+                app.engine.clock,
+                public_url=config.server.public_url,
+                bot=telegram_bot,
+            )
             self.dispatcher.register(self.telegram)
             if not self.telegram.webhook_mode:
                 self.poller = TelegramPoller(self.telegram, app.engine)
         if config.transports.whatsapp.enabled:
-            self.whatsapp = WhatsAppChannel(config.transports.whatsapp, app.engine,
-                                            self.dispatcher, http=whatsapp_http)
+            self.whatsapp = WhatsAppChannel(
+                config.transports.whatsapp, app.engine, self.dispatcher, http=whatsapp_http
+            )
             self.dispatcher.register(self.whatsapp)
         app.engine.outbox_channels = frozenset(self.dispatcher.channels)
 
@@ -130,28 +141,46 @@ def _listen(host: str, port: int) -> socket.socket:
 
 async def _serve(config: Config) -> None:
     app = build_app(config, RealClock())
+    app.engine.guard.prepare()  # a broken lexicon is a start-up error, not a runtime one
+    # The language model loads in the background, so that the first name is not a wait.
+    warm_up = asyncio.create_task(asyncio.to_thread(app.engine.guard.prepare, True))
     runtime = Runtime(app)
+    runtime.background.add(warm_up)
     sock = _listen(config.server.host, config.server.port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    server = _Server(uvicorn.Config(create_server(runtime), log_config=None, access_log=False,
-                                    lifespan="off", timeout_graceful_shutdown=15))
+    server = _Server(
+        uvicorn.Config(
+            create_server(runtime),
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=15,
+        )
+    )
     try:
         await runtime.start()
     except BaseException:
         sock.close()
         await runtime.stop()
         raise
-    tasks = [asyncio.create_task(server.serve(sockets=[sock]), name="http"),
-             asyncio.create_task(runtime.scheduler_loop(stop), name="scheduler")]
+    tasks = [
+        asyncio.create_task(server.serve(sockets=[sock]), name="http"),
+        asyncio.create_task(runtime.scheduler_loop(stop), name="scheduler"),
+    ]
     if runtime.poller is not None:
         tasks.append(asyncio.create_task(runtime.poller.run(stop), name="telegram poller"))
     stopper = asyncio.create_task(stop.wait())
     host, port = sock.getsockname()[:2]
-    log.info("running host=%s port=%s telegram=%s whatsapp=%s", host, port,
-             runtime.telegram is not None, runtime.whatsapp is not None)
+    log.info(
+        "running host=%s port=%s telegram=%s whatsapp=%s",
+        host,
+        port,
+        runtime.telegram is not None,
+        runtime.whatsapp is not None,
+    )
     failure: BaseException | None = None
     try:
         done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)

@@ -170,8 +170,21 @@ def parse_lexicon(data: object) -> Lexicon:
 
 @functools.lru_cache(maxsize=8)
 def _load(path: Path) -> Lexicon:
-    with path.open(encoding="utf-8") as handle:
-        return parse_lexicon(yaml.safe_load(handle))
+    try:
+        with path.open(encoding="utf-8") as handle:
+            raw = yaml.safe_load(handle)
+    except OSError as exc:
+        raise LexiconError(f"{path}: cannot read the lexicon: {exc.strerror}") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise LexiconError(f"{where}: {exc.problem or 'invalid YAML'}") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise LexiconError(f"{path}: not valid YAML: {exc}") from None
+    try:
+        return parse_lexicon(raw)
+    except LexiconError as exc:
+        raise LexiconError(f"{path}: {exc}") from None
 
 
 def load_lexicon(path: Path | None = None) -> Lexicon:
