@@ -415,10 +415,12 @@ class Population:
         self._write(pid, self._template(f"long-{pid}", data, self._journal(journal)))
 
     def save_shared(self, shared: SharedData) -> None:
-        (self.root / "shared.json").write_bytes(json_bytes(
-            {name: {"1": dict(getattr(shared, name))} for name in (
-                "counters", "questions", "invitations", "enrolled", "scheduler", "transports")}
-        ))
+        """The store's layout: enrollments and the question index in files of their own."""
+        files = {"shared.json": ("counters", "invitations", "scheduler", "transports"),
+                 "enrolled.json": ("enrolled",), "questions.json": ("questions",)}
+        for filename, names in files.items():
+            (self.root / filename).write_bytes(json_bytes(
+                {name: {"1": dict(getattr(shared, name))} for name in names}))
 
 
 def populate(root: Path, size: int, via: str) -> list[dict[str, Any]]:

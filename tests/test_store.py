@@ -434,10 +434,10 @@ def test_sigkill_at_any_instant_leaves_a_store_that_loads(tmp_path: Path) -> Non
         if shared.counters:  # written after the person: never ahead, always whole
             c = shared.counters["n"]
             assert c <= n
-            # The question index is written before the counter: it may be one save ahead of
-            # it after a crash, never behind (a replay then takes the same number again).
-            assert shared.questions in ({f"Q{c}": "whatsapp:+33 6"},
-                                        {f"Q{c + 1}": "whatsapp:+33 6"})
+            # The question index is written before the counter: after a crash it may be ahead
+            # of it, never behind (the engine's replay then takes the same number again).
+            [(qid, owner)] = shared.questions.items()
+            assert owner == "whatsapp:+33 6" and c <= int(qid[1:]) <= n
         last_n = n
         # No temporary file is ever taken for data.
         assert list(store.person_ids()) == ["whatsapp:+33 6"]

@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-APPLIED_KEEP = 2000  # source message ids remembered per person, to recognise redeliveries
+# Source message ids remembered per person, to recognise redeliveries: far more than one person
+# writes within a platform's retry window (WhatsApp: 7 days, Telegram: 24 hours).
+APPLIED_KEEP = 500
 
 
 @dataclass(slots=True)
