@@ -357,3 +357,14 @@ def test_help_is_given_after_consent_is_withdrawn_without_recording(conversation
     assert store.read_journal("console:alice") == before
     person = store.load_person("console:alice")
     assert person is not None and not person.meta.get("flags")
+
+
+def test_commands_still_work_while_the_safety_question_waits(conversation: Conversation) -> None:
+    ready(conversation)
+    out = conversation.run([
+        say("2026-11-28T23:40:00+01:00", "console:alice", "Je n'en peux plus, j'ai envie de mourir."),
+        say("2026-11-28T23:41:00+01:00", "console:alice", "/journal"),
+        say("2026-11-28T23:42:00+01:00", "console:alice", "bonjour"),
+    ])
+    assert out[2]["text"].startswith("Vous n'avez encore envoyé aucune question")
+    assert out[3]["choices"] == ["Je suis en sécurité, reprendre", "Revoir les numéros d'aide"]

@@ -147,7 +147,7 @@ class Guard:
 
         verdict = policy.assess(text)
         if verdict.level is SafetyLevel.NONE:
-            if turn.state.get("pending") == "safety":
+            if turn.state.get("pending") == "safety" and not text.lstrip().startswith("/"):
                 # The question stays until answered: one message cannot dismiss it silently.
                 self._ask_to_continue(turn)
                 return True
@@ -221,7 +221,10 @@ class Guard:
         self._flagged[turn.profile.id] = _Flagged(step.flow, step.id, text, spans)
         turn.state["pending"] = "identifying"
         turn.journal(turn.party, "in", "", kind="refused_identifying")
-        found = "; ".join(f"« {s.text} » ({turn.text('kind_' + s.kind.value)})" for s in spans)
+        found = "; ".join(
+            turn.text("identifying_item", text=s.text, kind=turn.text("kind_" + s.kind.value))
+            for s in spans
+        )
         keys = ID_CHOICES if all(not s.kind.structured for s in spans) else ID_CHOICES[:2]
         log.info(
             "identifying person=%s kinds=%s",

@@ -107,6 +107,7 @@ REQUIRED_TEXTS = frozenset(
         "identifying_masked",
         "identifying_rephrase",
         "identifying_lost",
+        "identifying_item",
         *(f"kind_{k}" for k in KINDS),
         *(f"placeholder_{k}" for k in KINDS),
         "console_welcome",
