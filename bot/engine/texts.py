@@ -10,20 +10,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from bot.config import IDENTIFYING_KINDS
 from bot.i18n import gettext
 
-KINDS = (
-    "email",
-    "phone",
-    "iban",
-    "company_id",
-    "nir",
-    "url",
-    "address",
-    "person",
-    "organisation",
-    "denied",
-)
 
 # The headings of the Markdown and HTML exports.
 EXPORT_HEADINGS = (
@@ -108,8 +97,8 @@ REQUIRED_TEXTS = frozenset(
         "identifying_rephrase",
         "identifying_lost",
         "identifying_item",
-        *(f"kind_{k}" for k in KINDS),
-        *(f"placeholder_{k}" for k in KINDS),
+        *(f"kind_{k}" for k in IDENTIFYING_KINDS),
+        *(f"placeholder_{k}" for k in IDENTIFYING_KINDS),
         "console_welcome",
         "console_switched",
         "console_unknown_person",
