@@ -13,7 +13,6 @@ from typing import Any
 from bot.config import IDENTIFYING_KINDS
 from bot.i18n import gettext
 
-
 # The headings of the Markdown and HTML exports.
 EXPORT_HEADINGS = (
     "export_intro",
