@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import pytest
 
 from bot.store import TinyStore
 from bot.transports.whatsapp import sign
@@ -107,21 +106,8 @@ def running(config: Path, log: Path) -> Iterator[tuple[subprocess.Popen[bytes], 
             process.wait(timeout=10)
 
 
-def safety_policy_loads() -> bool:
-    try:
-        from bot.policies.safety import DEFAULT_LEXICON_PATH, load_safety_policy
-
-        load_safety_policy(DEFAULT_LEXICON_PATH)
-    except Exception:
-        return False
-    return True
-
-
 def test_nothing_is_lost_when_run_is_killed_between_receipt_and_reply(
         tmp_path: Path, tg: FakeTelegram, graph: FakeGraph) -> None:
-    if not safety_policy_loads():
-        pytest.skip("the safety policy (flows/policies/safety.yaml) does not load yet; "
-                    "`run` checks every text with it")
     data = tmp_path / "data"
     config = tmp_path / "config.yaml"
     config.write_text(config_text(data, tg_url=tg.url, graph_url=graph.url), encoding="utf-8")
