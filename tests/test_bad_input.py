@@ -249,3 +249,8 @@ def test_a_config_with_an_unknown_key_is_one_clear_line(tmp_path: Path) -> None:
     result = run_cli("simulate", "-", "--config", str(config), stdin="")
     assert result.returncode == 1
     assert result.stderr.strip() == f"mentorbot: {config}: hours.opne: unknown key"
+
+
+def test_as_is_a_console_command_only(conversation: Conversation) -> None:
+    out = conversation.run([say("2026-11-30T07:00:00+01:00", "console:alice", "/as console:bob")])
+    assert out[0]["text"] == "La commande /as n'existe que dans le terminal."
