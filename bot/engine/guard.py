@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.config import Config
+from bot.config import PROJECT_ROOT, Config
 from bot.engine.choices import pick
 from bot.errors import UserError
 from bot.flows.model import Step
@@ -79,13 +79,18 @@ class Guard:
                         raise PolicyError(str(exc)) from None
         return self._safety
 
+    def _policy_file(self, name: str) -> Path:
+        """A deployment's own `flows/policies/<name>`, else the shipped one."""
+        own = self.config.paths.flows / "policies" / name
+        return own if own.exists() else PROJECT_ROOT / "flows" / "policies" / name
+
     @property
     def safety_path(self) -> Path:
-        return self.config.paths.flows / "policies" / "safety.yaml"
+        return self._policy_file("safety.yaml")
 
     @property
     def identifying_path(self) -> Path:
-        return self.config.paths.flows / "policies" / "identifying.yaml"
+        return self._policy_file("identifying.yaml")
 
     def prepare(self, warm_up: bool = False) -> None:
         """Load the policies now (a broken lexicon stops the start, not a conversation);
