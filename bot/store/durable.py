@@ -33,20 +33,22 @@ def atomic_write(path: Path, data: bytes) -> None:
     fsync_dir(path.parent)
 
 
-def durable_append(path: Path, lines: list[str]) -> None:
-    """Append JSON lines and fsync; creating the file makes its directory entry durable too."""
+def durable_append(path: Path, lines: list[str], sync: bool = True) -> None:
+    """Append JSON lines; with `sync`, fsync them (creating the file makes its directory entry
+    durable too). Without it the caller keeps a durable copy until the next synced append."""
     created = not path.exists()
-    with open(path, "ab") as handle:
-        if not created and handle.tell() > 0:
+    with open(path, "a+b") as handle:
+        end = handle.seek(0, os.SEEK_END)
+        if end > 0:
             # Heal a torn last line left by a crash mid-append: start on a fresh line.
-            with open(path, "rb") as reader:
-                reader.seek(-1, os.SEEK_END)
-                if reader.read(1) != b"\n":
-                    handle.write(b"\n")
+            handle.seek(end - 1)
+            if handle.read(1) != b"\n":
+                handle.write(b"\n")
         handle.write("".join(line + "\n" for line in lines).encode("utf-8"))
         handle.flush()
-        os.fsync(handle.fileno())
-    if created:
+        if sync:
+            os.fsync(handle.fileno())
+    if created and sync:
         fsync_dir(path.parent)
 
 
