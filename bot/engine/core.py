@@ -25,6 +25,7 @@ from bot.engine.charter import charter_version, signed
 from bot.engine.checks import CHECKS
 from bot.engine.choices import pick
 from bot.engine.guard import Guard
+from bot.engine.locks import PersonLocks
 from bot.engine.people import Directory, Profile
 from bot.engine.texts import REQUIRED_TEXTS
 from bot.engine.turn import Party, Turn
@@ -74,8 +75,6 @@ class Engine:
         self._shared_lock = threading.RLock()
         self.shared: SharedData = store.load_shared()
         self.directory = Directory(config, self.shared)
-        from bot.engine.locks import PersonLocks
-
         self.locks = PersonLocks()
 
     # -- shared state ---------------------------------------------------------------------
@@ -125,15 +124,17 @@ class Engine:
                 self._pipeline(turn, inbound)
                 data.meta["last_inbound_at"] = turn.now.isoformat()
                 self.commit(turn)
-            if turn.erase:
-                from bot.data.forget import forget
-
-                forget(self, profile.id)
-                log.info("erased on request person=%s", profile.id)
             log.info(
                 "handled person=%s message=%s out=%d", profile.id, inbound.message_id, len(turn.out)
             )
-            return turn.out
+        if turn.erase:
+            # Outside the person's lock: erasure takes the mentor's lock, and the lock order is
+            # always the mentor's before the mentee's.
+            from bot.data.forget import forget
+
+            forget(self, profile.id)
+            log.info("erased on request person=%s", profile.id)
+        return turn.out
 
     def commit(self, turn: Turn) -> None:
         """Persist the other people first, the turn's own person last (it records the source
