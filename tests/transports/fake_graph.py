@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.transports.quiet_server import QuietServer
+
 TOKEN = "EAAtest-token"
 PHONE_NUMBER_ID = "106540352242922"  # the one of Meta's example payloads (fixtures)
 VERSION = "26.0"
@@ -26,15 +28,6 @@ class Request:
     body: Any
     ok: bool = True
     wamid: str | None = None
-
-
-class _QuietServer(ThreadingHTTPServer):
-    """A client that goes away (a killed bot mid long-poll) is not an error worth a traceback."""
-
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass
 
 
 @dataclass
@@ -71,7 +64,7 @@ class FakeGraph:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = _QuietServer(("127.0.0.1", 0), Handler)
+        self._server = QuietServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         return self.url

@@ -17,6 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+from tests.transports.quiet_server import QuietServer
+
 TOKEN = "123456:TEST-token"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Mentor", "username": "mentorbot_test_bot"}
 LONG_POLL_CAP = 2.0  # seconds: the fake never holds a getUpdates longer than this
@@ -30,15 +32,6 @@ class Call:
     params: dict[str, Any]
     at: float
     ok: bool = True
-
-
-class _QuietServer(ThreadingHTTPServer):
-    """A client that goes away (a killed bot mid long-poll) is not an error worth a traceback."""
-
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass
 
 
 @dataclass
@@ -80,7 +73,7 @@ class FakeTelegram:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = _QuietServer(("127.0.0.1", 0), Handler)
+        self._server = QuietServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
                                         daemon=True)
         self._thread.start()
