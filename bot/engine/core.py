@@ -93,7 +93,8 @@ class Engine:
         may return False to say that nothing changed."""
         with self._shared_lock:
             changed = change(self.shared)
-            self.directory.invalidate()
+            if parts is None or "enrolled" in parts:
+                self.directory.invalidate()
             if changed is not False:
                 self.store.save_shared(self.shared, parts)
 
@@ -144,6 +145,8 @@ class Engine:
             if party.data.has_applied(turn.source):
                 dropped.add(pid)
                 continue
+            if not party.changed() and not any(o.to == pid for o in turn.out):
+                continue  # only looked at (a digest reading a mentee's questions): no write
             party.data.mark_applied(turn.source)
             self._queue(turn, party.data)
             self.store.save_person(party.data)

@@ -6,6 +6,7 @@ the other people it changed; the engine persists all of it before anything is se
 
 from __future__ import annotations
 
+import json
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -32,6 +33,16 @@ class Party:
 
     data: PersonData
     profile: Profile
+    loaded: str = ""  # fingerprint of `data` when loaded: an unchanged person is not rewritten
+
+    def changed(self) -> bool:
+        return bool(self.data.journal_new) or fingerprint(self.data) != self.loaded
+
+
+def fingerprint(data: PersonData) -> str:
+    """What a save would write of the person (but the journal), as one comparable string."""
+    return json.dumps([data.state, data.signatures, data.questions, data.outbox, data.meta],
+                      sort_keys=True, default=str)
 
 
 @dataclass
@@ -77,7 +88,7 @@ class Turn:
                 return None
             self.stack.enter_context(self.engine.locks.hold(pid))
             data = self.engine.store.load_person(pid) or PersonData(id=pid)
-            self.others[pid] = Party(data=data, profile=profile)
+            self.others[pid] = Party(data=data, profile=profile, loaded=fingerprint(data))
         return self.others[pid]
 
     # -- saying things ----------------------------------------------------------------------
