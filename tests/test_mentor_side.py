@@ -233,3 +233,15 @@ def test_the_mentors_answer_is_checked_for_identifying_data_too(conversation: Co
     assert "[TÉLÉPHONE]" in answer["text"] and "06 12" not in answer["text"]
     assert "06 12 34 56 78" not in "".join(
         p.read_text() for p in conversation.config.storage.path.rglob("*") if p.is_file())
+
+
+def test_a_digest_does_not_rewrite_mentees_it_only_read(conversation: Conversation) -> None:
+    conversation.run(signing("console:bob", "Bob Martin", "2026-11-30T06:00")
+                     + signing("console:alice", "Alice Durand", "2026-11-30T06:10")
+                     + signing("console:emma", "Emma Smith", "2026-11-30T06:20")
+                     + asking("console:alice", QUESTION_FR, "2026-11-30T07:30"))
+    emma = conversation.config.storage.path / "people" / "console%3Aemma" / "person.json"
+    before = emma.read_bytes(), emma.stat().st_mtime_ns
+    out = conversation.run([DIGEST])
+    assert any(line["text"].startswith("Q1") for line in out)
+    assert (emma.read_bytes(), emma.stat().st_mtime_ns) == before

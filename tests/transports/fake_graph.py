@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.transports.quiet_server import QuietServer
+from tests.transports.quiet_server import QuietServer, reply_json
 
 TOKEN = "EAAtest-token"
 PHONE_NUMBER_ID = "106540352242922"  # the one of Meta's example payloads (fixtures)
@@ -116,21 +116,21 @@ class FakeGraph:
         expected = f"/v{self.version}/{self.phone_number_id}/messages"
         if method != "POST" or handler.path != expected or not isinstance(body, dict):
             request.ok = False
-            self._reply(handler, 404, self._error(100, "Unknown path"))
+            reply_json(handler, 404, self._error(100, "Unknown path"))
             return
         if handler.headers.get("Authorization") != f"Bearer {self.token}":
             request.ok = False
-            self._reply(handler, 401, self._error(190, "Invalid OAuth access token"))
+            reply_json(handler, 401, self._error(190, "Invalid OAuth access token"))
             return
         failure = self._failure()
         if failure is not None:
             request.ok = False
-            self._reply(handler, failure.status, self._error(failure.code, "Failure"))
+            reply_json(handler, failure.status, self._error(failure.code, "Failure"))
             return
         with self._lock:
             self._next += 1
             request.wamid = f"wamid.FAKE{self._next:04d}"
-        self._reply(handler, 200, {
+        reply_json(handler, 200, {
             "messaging_product": "whatsapp",
             "contacts": [{"input": body.get("to"), "wa_id": body.get("to")}],
             "messages": [{"id": request.wamid}]})
@@ -151,11 +151,3 @@ class FakeGraph:
         return {"error": {"message": message, "type": "OAuthException", "code": code,
                           "fbtrace_id": "FAKE"}}
 
-    @staticmethod
-    def _reply(handler: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode("utf-8")
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)

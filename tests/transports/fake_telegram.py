@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
-from tests.transports.quiet_server import QuietServer
+from tests.transports.quiet_server import QuietServer, reply_json
 
 TOKEN = "123456:TEST-token"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Mentor", "username": "mentorbot_test_bot"}
@@ -192,7 +192,7 @@ class FakeTelegram:
         raw = handler.rfile.read(length) if length else b""
         params = self._params(handler.headers.get("Content-Type", ""), raw)
         if not path.startswith(prefix):
-            self._reply(handler, 401, {"ok": False, "error_code": 401,
+            reply_json(handler, 401, {"ok": False, "error_code": 401,
                                        "description": "Unauthorized"})
             return
         method = path[len(prefix):]
@@ -202,16 +202,16 @@ class FakeTelegram:
             self.calls.append(call)
         if failure is not None:
             call.ok = False
-            self._reply(handler, failure.status, failure.body)
+            reply_json(handler, failure.status, failure.body)
             return
         result = self._result(method, params)
         if result is None:
             call.ok = False
-            self._reply(handler, 400, {"ok": False, "error_code": 400,
+            reply_json(handler, 400, {"ok": False, "error_code": 400,
                                        "description": f"Bad Request: method {method} refused "
                                                       "by the fake"})
             return
-        self._reply(handler, 200, {"ok": True, "result": result})
+        reply_json(handler, 200, {"ok": True, "result": result})
 
     def _failure(self, method: str) -> _Failure | None:
         with self._lock:
@@ -276,11 +276,3 @@ class FakeTelegram:
                     return ready
                 self._lock.wait(left)
 
-    @staticmethod
-    def _reply(handler: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode("utf-8")
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)

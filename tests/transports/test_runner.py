@@ -9,8 +9,7 @@ import re
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,27 +19,11 @@ import pytest
 from bot.store import TinyStore
 from tests.transports.conftest import TG_MENTEE, config_text
 from tests.transports.fake_telegram import FakeTelegram
+from tests.transports.quiet_server import wait_until
 
 REPO = Path(__file__).resolve().parent.parent
 RUNNING = re.compile(r"running host=(\S+) port=(\d+) telegram=(\w+) whatsapp=(\w+)")
 TIMEOUT = 30.0
-
-
-@pytest.fixture
-def tg() -> Iterator[FakeTelegram]:
-    fake = FakeTelegram()
-    fake.start()
-    yield fake
-    fake.stop()
-
-
-def wait_until(predicate: Callable[[], object], timeout: float = TIMEOUT, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what or predicate}")
 
 
 def write_config(tmp_path: Path, **options: object) -> Path:

@@ -11,8 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from tests.transports.conftest import (
 )
 from tests.transports.fake_graph import FakeGraph
 from tests.transports.fake_telegram import FakeTelegram
+from tests.transports.quiet_server import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 RUNNING = re.compile(r"running host=\S+ port=(\d+)")
@@ -67,15 +67,6 @@ async def test_the_scheduler_loop_stops_promptly(world: World) -> None:
 
 
 # -- a real process ---------------------------------------------------------------------------
-
-
-def wait_until(predicate: Callable[[], object], timeout: float = 20.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what or predicate}")
 
 
 @contextmanager
