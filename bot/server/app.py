@@ -1,4 +1,4 @@
-"""One Starlette app: `/healthz`, the Telegram webhook and the WhatsApp webhook.
+"""One Starlette app: health and metrics, the Telegram webhook and the WhatsApp webhook.
 
 A webhook is answered 200 only once everything it carried is durably recorded (the message
 handled, the replies in the outbox); before that, an error answer makes the platform retry,
@@ -8,6 +8,7 @@ anything is read: a refused request leaves no trace but a log line.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -18,6 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.ops import metrics
+from bot.ops.health import Readiness, runtime_checks
 from bot.transports.whatsapp import parse_webhook
 
 if TYPE_CHECKING:
@@ -53,8 +56,18 @@ def _status(code: int, status: str) -> JSONResponse:
 def create_server(runtime: Runtime) -> Starlette:
     """The ASGI app serving `runtime`'s channels."""
 
-    async def healthz(request: Request) -> Response:
+    readiness = Readiness(runtime_checks(runtime))
+
+    async def healthz(request: Request) -> Response:  # also /livez: the process answers
         return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        report = await asyncio.to_thread(readiness.report)
+        return JSONResponse(report.as_json(), status_code=200 if report.ready else 503)
+
+    async def prometheus(request: Request) -> Response:
+        body = await asyncio.to_thread(metrics.exposition)  # the outbox probe reads the store
+        return Response(body, media_type=metrics.CONTENT_TYPE)
 
     async def telegram_webhook(request: Request) -> Response:
         channel = runtime.telegram
@@ -121,6 +134,9 @@ def create_server(runtime: Runtime) -> Starlette:
 
     return Starlette(routes=[
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/livez", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", prometheus, methods=["GET"]),
         Route("/webhooks/telegram", telegram_webhook, methods=["POST"]),
         Route("/webhooks/whatsapp", whatsapp_verify, methods=["GET"]),
         Route("/webhooks/whatsapp", whatsapp_webhook, methods=["POST"]),
