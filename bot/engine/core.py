@@ -34,6 +34,7 @@ from bot.flows.machine import build_machines
 from bot.flows.model import Expect, FlowSet, Step
 from bot.i18n import Catalogs, gettext
 from bot.messages import Inbound, Outbound
+from bot.ops import metrics
 from bot.policies.hours import Absence, Calendar
 from bot.policies.textnorm import has_words
 from bot.store import PersonData, SharedData, Store
@@ -112,6 +113,8 @@ class Engine:
 
     def handle(self, inbound: Inbound) -> list[Outbound]:
         """Handle one message; returns what to send, once everything is durably stored."""
+        started = metrics.turn_started()
+        metrics.message_in(inbound.channel)
         profile = self.directory.get(inbound.sender)
         if profile is None:
             return self._stranger(inbound)
@@ -119,6 +122,7 @@ class Engine:
             data = self.store.load_person(profile.id) or PersonData(id=profile.id)
             if data.has_applied(inbound.message_id):
                 log.info("redelivery ignored person=%s message=%s", profile.id, inbound.message_id)
+                metrics.redelivery_dropped(inbound.channel)
                 return []
             turn = Turn(self, Party(data, profile), inbound.message_id, self.clock.now())
             with turn.stack:
@@ -126,7 +130,8 @@ class Engine:
                 data.meta["last_inbound_at"] = turn.now.isoformat()
                 self.commit(turn)
             log.info(
-                "handled person=%s message=%s out=%d", profile.id, inbound.message_id, len(turn.out)
+                "handled person=%s message=%s out=%d ms=%s", profile.id, inbound.message_id,
+                len(turn.out), metrics.turn_done(started),
             )
         if turn.erase:
             # Outside the person's lock: erasure takes the mentor's lock, and the lock order is
@@ -190,6 +195,7 @@ class Engine:
                 log.info("invitation redeemed channel=%s", inbound.channel)
                 return self.handle(inbound)
         log.info("unknown sender channel=%s", inbound.channel)
+        metrics.refused("unknown_sender")
         keys = ["unknown_sender"]
         urgent = self.guard.resources_key(inbound.text or "")
         if urgent is not None:  # help is never refused, even to a stranger
@@ -211,6 +217,7 @@ class Engine:
         text = inbound.text if inbound.text is not None else ""
         if inbound.choice is None and len(text) > self.config.limits.max_text_length:
             turn.journal(turn.party, "in", "", kind="refused_too_long")
+            metrics.refused("too_long")
             turn.say("too_long", count=len(text), limit=self.config.limits.max_text_length)
             return
         if inbound.choice is None and not text.strip():
@@ -225,6 +232,7 @@ class Engine:
                 if urgent is not None:  # help is never refused
                     turn.say(urgent)
                 turn.say("withdrawn_active")
+                metrics.refused("withdrawn")
                 return
         elif inbound.choice is None and self.guard.safety_first(turn, text):
             return
@@ -268,6 +276,7 @@ class Engine:
     def _refuse_attachment(self, turn: Turn, inbound: Inbound) -> None:
         kind = str(inbound.attachment)
         turn.journal(turn.party, "in", kind, kind="attachment_refused")
+        metrics.refused("attachment")
         turn.say(
             "attachment_refused",
             kind=turn.text(f"attachment_{kind}"),
@@ -353,6 +362,7 @@ class Engine:
                     if count:
                         self.commit(turn)
                         log.info("digest mentor=%s questions=%d", mentor.id, count)
+                        metrics.digest_sent()
                 out.extend(turn.out)
         return out
 

@@ -31,6 +31,7 @@ from typing import Any, Protocol, TypeVar
 
 from bot.engine.core import Engine
 from bot.messages import Inbound, Outbound
+from bot.ops import metrics
 from bot.store import PersonData
 
 log = logging.getLogger("mentorbot.outbox")
@@ -270,8 +271,10 @@ class Dispatcher:
             if result in (Result.SENT, Result.DROP):
                 if result is Result.DROP:
                     log.warning("dropped person=%s key=%s", pid, key)
+                    metrics.send_parked(channel.name)
                 else:
                     log.info("sent person=%s key=%s", pid, key)
+                    metrics.message_out(channel.name)
                 await self._forget(pid, entry, stored)
                 continue
             if result is Result.HELD:
@@ -282,6 +285,7 @@ class Dispatcher:
                 self._retry.discard(pid)
                 return
             log.info("retry later person=%s key=%s", pid, key)
+            metrics.send_failed(channel.name)
             self._retry.add(pid)
             return
         self._retry.discard(pid)
