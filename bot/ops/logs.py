@@ -22,6 +22,7 @@ from typing import IO, Any
 
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
           "error": logging.ERROR}
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 _FIELD = re.compile(r"(?:^|\s)([A-Za-z_][A-Za-z0-9_.]*)=(\S*)")
 # Attributes every LogRecord has: anything else on a record came from `extra=`.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
@@ -36,9 +37,16 @@ def parse_event(message: str) -> tuple[str, dict[str, Any]]:
     head = message[: first.start()] if first else message
     fields: dict[str, Any] = {}
     for key, value in _FIELD.findall(message):
-        fields[key] = int(value) if value.isdigit() and len(value) < 16 else value
+        fields[key] = _number(value)
     name = "_".join(head.replace(":", " ").split()) or "event"
     return name, fields
+
+
+def _number(value: str) -> Any:
+    """Counts and durations as numbers; ids (long digit strings, `Q12`, `tg:42`) stay text."""
+    if _NUMBER.fullmatch(value) and len(value) < 10:
+        return float(value) if "." in value else int(value)
+    return value
 
 
 def _extra(record: logging.LogRecord) -> dict[str, Any]:
