@@ -76,7 +76,7 @@ def create_server(runtime: Runtime) -> Starlette:
         expected = (channel.config.webhook_secret or "").encode("utf-8")
         given = request.headers.get("x-telegram-bot-api-secret-token", "").encode("utf-8")
         if not expected or not hmac.compare_digest(given, expected):
-            log.warning("telegram webhook refused: bad secret token")
+            log.warning("webhook refused channel=telegram reason=secret_token")
             return _status(403, "forbidden")
         try:
             body = await _body(request)
@@ -85,12 +85,12 @@ def create_server(runtime: Runtime) -> Starlette:
         try:
             update = channel.update_from_json(json.loads(body))
         except ValueError:
-            log.warning("telegram webhook refused: not an update")
+            log.warning("webhook refused channel=telegram reason=not_an_update")
             return _status(400, "bad request")
         try:
             await channel.process(update)
         except Exception:
-            log.exception("telegram webhook failed update=%s", update.update_id)
+            log.exception("webhook failed channel=telegram update=%s", update.update_id)
             return _status(500, "error")
         return _status(200, "ok")
 
@@ -100,7 +100,7 @@ def create_server(runtime: Runtime) -> Starlette:
             return _status(404, "not found")
         params = request.query_params
         if not channel.subscription_valid(params.get("hub.mode"), params.get("hub.verify_token")):
-            log.warning("whatsapp subscription refused")
+            log.warning("subscription refused channel=whatsapp reason=verify_token")
             return PlainTextResponse("forbidden", status_code=403)
         return PlainTextResponse(params.get("hub.challenge", ""))
 
@@ -110,25 +110,25 @@ def create_server(runtime: Runtime) -> Starlette:
             return _status(404, "not found")
         header = request.headers.get("x-hub-signature-256")
         if not header:
-            log.warning("whatsapp webhook refused: no signature")
+            log.warning("webhook refused channel=whatsapp reason=no_signature")
             return _status(401, "unauthorized")
         try:
             body = await _body(request)
         except _TooLarge:
             return _status(413, "too large")
         if not channel.signature_valid(body, header):
-            log.warning("whatsapp webhook refused: bad signature")
+            log.warning("webhook refused channel=whatsapp reason=bad_signature")
             return _status(403, "forbidden")
         try:
             payload = json.loads(body)
         except ValueError:
-            log.warning("whatsapp webhook refused: malformed JSON")
+            log.warning("webhook refused channel=whatsapp reason=malformed_json")
             return _status(400, "bad request")
         batch = parse_webhook(payload)
         try:
             await channel.process(batch)
         except Exception:
-            log.exception("whatsapp webhook failed messages=%d", len(batch.messages))
+            log.exception("webhook failed channel=whatsapp messages=%d", len(batch.messages))
             return _status(500, "error")
         return _status(200, "ok")
 
