@@ -237,9 +237,9 @@ def invite(mentor: str, days: int, config_path: Path | None, data_dir: Path | No
 @data_option
 @friendly
 def data_backup(file: Path, config_path: Path | None, data_dir: Path | None) -> None:
-    from bot.ops.backup import backup
+    from bot.ops.backup import backup, embedded_store
 
-    click.echo(backup(_config(config_path, data_dir).storage.path, file))
+    click.echo(backup(embedded_store(_config(config_path, data_dir).storage), file))
 
 
 @data.command("restore", help="Replace the embedded store by FILE (the bot must be stopped).")
@@ -248,9 +248,9 @@ def data_backup(file: Path, config_path: Path | None, data_dir: Path | None) -> 
 @data_option
 @friendly
 def data_restore(file: Path, config_path: Path | None, data_dir: Path | None) -> None:
-    from bot.ops.backup import restore
+    from bot.ops.backup import embedded_store, restore
 
-    click.echo(restore(file, _config(config_path, data_dir).storage.path))
+    click.echo(restore(file, embedded_store(_config(config_path, data_dir).storage)))
 
 
 @main.command(help="Write a starting config.yaml and an editable copy of the flows in DIR.")

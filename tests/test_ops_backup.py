@@ -141,3 +141,18 @@ def test_the_cli_backs_up_and_restores_with_one_line_errors(tmp_path: Path) -> N
     result = runner.invoke(main, ["data", "backup", str(copy), "--data", str(tmp_path / "data")])
     assert result.exit_code == 1
     assert "already exists" in result.output and "Traceback" not in result.output
+
+
+def test_a_postgresql_deployment_is_pointed_at_pg_dump(tmp_path: Path) -> None:
+    from dataclasses import dataclass
+
+    from bot.ops.backup import embedded_store
+
+    @dataclass
+    class Storage:
+        path: Path
+        url: str | None
+
+    assert embedded_store(Storage(tmp_path, None)) == tmp_path
+    with pytest.raises(BackupError, match="pg_dump"):
+        embedded_store(Storage(tmp_path, "postgresql://db/mentorbot"))

@@ -155,3 +155,34 @@ def test_version_shows_the_package_and_schema() -> None:
     result = CliRunner().invoke(main, ["--version"])
     assert result.exit_code == 0
     assert result.output.startswith("mentorbot ") and "store schema" in result.output
+
+
+def _catalog(path: Path, text: str) -> None:
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import write_po
+
+    catalog = Catalog(locale="en")
+    catalog.add("Bonjour", text)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as handle:
+        (write_mo if path.suffix == ".mo" else write_po)(handle, catalog)
+
+
+def test_catalogs_compiled_with_the_wheel_are_used_whatever_their_file_times(
+        tmp_path: Path) -> None:
+    from bot.i18n import Catalogs, gettext
+    from bot.i18n.catalogs import BUILT_MARKER
+
+    po = tmp_path / "en" / "LC_MESSAGES" / "messages.po"
+    _catalog(po.with_suffix(".mo"), "Hello from the .mo")
+    _catalog(po, "Hello from the .po")
+    os.utime(po.with_suffix(".mo"), (1_000_000, 1_000_000))  # installers do not keep times
+
+    def hello() -> str:
+        with Catalogs(tmp_path).use("en"):
+            return gettext("Bonjour")
+
+    assert hello() == "Hello from the .po"  # a checkout: the newer .po wins
+    (tmp_path / BUILT_MARKER).write_text("built with the wheel\n")
+    assert hello() == "Hello from the .mo"

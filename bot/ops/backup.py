@@ -34,6 +34,14 @@ class BackupError(UserError):
     """A backup or restore that cannot be done: one clear line."""
 
 
+def embedded_store(storage: object) -> Path:
+    """`storage.path`, unless the deployment uses PostgreSQL (`storage.url`): then refuse."""
+    if getattr(storage, "url", None):
+        raise BackupError("storage.url is set: back up PostgreSQL with pg_dump / pg_restore "
+                          "(docs/deploy.md, \"Backups and restore\")")
+    return Path(getattr(storage, "path"))  # noqa: B009 - any config's storage section
+
+
 def store_file(storage_path: Path) -> Path:
     return Path(storage_path) / STORE_FILE
 
