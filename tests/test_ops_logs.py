@@ -44,6 +44,17 @@ def test_parse_event_splits_the_name_from_the_fields() -> None:
     assert logs.parse_event("redelivery ignored person=x") == ("redelivery_ignored",
                                                                {"person": "x"})
     assert logs.parse_event("stopping") == ("stopping", {})
+    assert logs.parse_event("running telegram=False port=8080") == (
+        "running", {"telegram": False, "port": 8080})
+
+
+def test_a_library_line_is_kept_whole() -> None:
+    record = logging.LogRecord("uvicorn.error", logging.INFO, __file__, 1,
+                               "Started server process [%d]", (42,), None)
+    record.color_message = "\x1b[36m42\x1b[0m"
+    line = json.loads(logs.JsonFormatter().format(record))
+    assert line["event"] == "library" and line["msg"] == "Started server process [42]"
+    assert "color_message" not in line
 
 
 def test_json_and_text_lines_carry_the_same_fields() -> None:

@@ -28,6 +28,7 @@ _FIELD = re.compile(r"(?:^|\s)([A-Za-z_][A-Za-z0-9_.]*)=(\S*)")
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 HANDLER_NAME = "mentorbot"
+_DROPPED = {"color_message"}  # uvicorn's ANSI-coloured twin of its message
 _cli_level: int | None = None  # -v/-q, which win over the config
 
 
@@ -43,21 +44,30 @@ def parse_event(message: str) -> tuple[str, dict[str, Any]]:
 
 
 def _number(value: str) -> Any:
-    """Counts and durations as numbers; ids (long digit strings, `Q12`, `tg:42`) stay text."""
+    """Counts and durations as numbers, flags as booleans; ids (`Q12`, `tg:42`) stay text."""
+    if value in ("True", "False"):
+        return value == "True"
     if _NUMBER.fullmatch(value) and len(value) < 10:
         return float(value) if "." in value else int(value)
     return value
 
 
 def _extra(record: logging.LogRecord) -> dict[str, Any]:
-    return {k: v for k, v in vars(record).items() if k not in _STANDARD}
+    return {k: v for k, v in vars(record).items() if k not in _STANDARD and k not in _DROPPED}
+
+
+def _event(record: logging.LogRecord) -> tuple[str, dict[str, Any]]:
+    """The project's lines are events; a library's line (uvicorn, httpx) is kept whole."""
+    if record.name == "mentorbot" or record.name.startswith("mentorbot."):
+        return parse_event(record.getMessage())
+    return "library", {"msg": record.getMessage()}
 
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, for machines."""
 
     def format(self, record: logging.LogRecord) -> str:
-        event, fields = parse_event(record.getMessage())
+        event, fields = _event(record)
         line: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
