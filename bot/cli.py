@@ -182,11 +182,15 @@ def data() -> None:
 @data_option
 @friendly
 def data_export(user: str, fmt: str, config_path: Path | None, data_dir: Path | None) -> None:
-    from bot.data.export import collect, render
+    from bot.data.export import export, render
 
     config = _config(config_path, data_dir)
     engine = _engine(config)
-    click.echo(render(collect(engine, user), fmt, engine))
+    try:
+        profile = engine.profile(user)
+        click.echo(render(export(engine, user), fmt, engine, profile.locale if profile else None))
+    finally:
+        engine.store.close()
 
 
 @data.command("forget", help="Erase everything stored about one person.")
@@ -201,7 +205,10 @@ def data_forget(user: str, yes: bool, config_path: Path | None, data_dir: Path |
     if not yes:
         raise UserError("erasure cannot be undone: add --yes to confirm")
     engine = _engine(_config(config_path, data_dir))
-    removed = forget(engine, user)
+    try:
+        removed = forget(engine, user)
+    finally:
+        engine.store.close()
     click.echo(f"erased {user}: {removed}")
 
 
@@ -215,24 +222,30 @@ def invite(mentor: str, days: int, config_path: Path | None, data_dir: Path | No
     from bot.data.invitations import create_invitation
 
     engine = _engine(_config(config_path, data_dir))
-    code, link = create_invitation(engine, mentor, days)
+    try:
+        code, link = create_invitation(engine, mentor, days)
+    finally:
+        engine.store.close()
     click.echo(code)
     if link:
         click.echo(link)
 
 
 def _engine(config: Config) -> Any:
+    """An engine for the data commands: no policies, and the store shared with a running bot."""
     from bot.clock import RealClock
     from bot.engine.core import Engine
     from bot.engine.guard import Guard
-    from bot.store import TinyStore
+    from bot.store import open_store
 
-    return Engine(
-        config,
-        TinyStore(config.storage.path),
-        RealClock(),
-        guard=Guard(config, safety=False, identifying=False),
-    )
+    store = open_store(config)
+    try:
+        return Engine(
+            config, store, RealClock(), guard=Guard(config, safety=False, identifying=False)
+        )
+    except BaseException:
+        store.close()
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -56,8 +56,8 @@ MAX_TEXT = 4096  # Telegram's limit, in UTF-16 code units
 MAX_LABEL = 60  # longer button labels are cut: Telegram shows them on one line
 SEND_ATTEMPTS = 3  # RetryAfter is honoured this many times before giving up for now
 POISON_LIMIT = 5  # an update that keeps failing is skipped after this many attempts
-OFFSET_KEY = "telegram_offset"
-USERNAME_KEY = "telegram_username"  # read by `mentorbot invite` for its t.me start link
+OFFSET_KEY = "offset"  # transport_state("telegram", ...): the next getUpdates offset
+USERNAME_KEY = "username"  # read by `mentorbot invite` for its t.me start link
 WEBHOOK_PATH = "/webhooks/telegram"
 
 
@@ -261,13 +261,14 @@ class TelegramChannel:
                 f"answered: {exc.message}"
             ) from None
         username = self.bot.username
-        engine = self.dispatcher.engine
-        if engine.shared.transports.get(USERNAME_KEY) != username:
+        store = self.dispatcher.engine.store
 
-            def remember(shared: Any) -> None:
-                shared.transports[USERNAME_KEY] = username
+        def remember() -> None:
+            with store.turn() as uow:
+                if uow.transport_get(self.name, USERNAME_KEY) != username:
+                    uow.transport_put(self.name, USERNAME_KEY, username)
 
-            await asyncio.to_thread(engine.update_shared, remember, ("transports",))
+        await asyncio.to_thread(remember)
         log.info("telegram ready bot=%s mode=%s", username, self.config.mode)
 
     async def stop(self) -> None:
@@ -357,14 +358,16 @@ class TelegramPoller:
 
     @property
     def offset(self) -> int | None:
-        value = self.engine.shared.transports.get(OFFSET_KEY)
+        with self.engine.store.read() as uow:
+            value = uow.transport_get("telegram", OFFSET_KEY)
         return value if isinstance(value, int) else None
 
     async def _store_offset(self, offset: int) -> None:
-        def change(shared: Any) -> None:
-            shared.transports[OFFSET_KEY] = offset
+        def change() -> None:
+            with self.engine.store.turn() as uow:
+                uow.transport_put("telegram", OFFSET_KEY, offset)
 
-        await asyncio.to_thread(self.engine.update_shared, change, ("transports",))
+        await asyncio.to_thread(change)
 
     async def fetch(self, timeout: int) -> tuple[Update, ...]:
         return await self.channel.bot.get_updates(
