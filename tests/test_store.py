@@ -119,7 +119,7 @@ def test_the_outbox_keeps_order_and_parks_what_can_never_be_sent(
         uow.outbox_add([OutboxEntry(key=f"o#{i}", to="telegram:1", text=f"m{i}", queued_at=AT)
                         for i in range(3)])
     with store.turn() as uow:
-        first, second, third = uow.outbox_waiting("telegram:1")
+        first, second, _third = uow.outbox_waiting("telegram:1")
         uow.outbox_mark(first.id, OutboxStatus.SENT, at=AT)
         uow.outbox_mark(second.id, OutboxStatus.FAILED, error="refused")
     with store.read() as uow:
