@@ -212,6 +212,69 @@ def data_forget(user: str, yes: bool, config_path: Path | None, data_dir: Path |
     click.echo(f"erased {user}: {removed}")
 
 
+@data.command("check", help="Verify the store (integrity, orphans) and say what was found.")
+@config_option
+@data_option
+@friendly
+def data_check(config_path: Path | None, data_dir: Path | None) -> None:
+    from bot.store import open_store
+    from bot.store.check import check_store
+
+    config = _config(config_path, data_dir)
+    store = open_store(config)
+    try:
+        report = check_store(store, config)
+    finally:
+        store.close()
+    for line in report.problems:
+        click.echo(f"problem: {line}")
+    for line in report.notes:
+        click.echo(line)
+    click.echo("store ok" if report.ok else f"{len(report.problems)} problem(s) found")
+    if not report.ok:
+        sys.exit(1)
+
+
+@data.command(
+    "migrate",
+    help="Import a data directory of the first release (--from DIR) into the configured store.",
+)
+@click.option("--from", "source", default=None,
+              help="a data directory written by the first release (TinyDB files), or "
+                   "postgresql://… to copy a server store back into the embedded one")
+@click.option("--to", "target", default=None,
+              help="postgresql://… : copy the embedded store there (and back with --from URL)")
+@config_option
+@data_option
+@friendly
+def data_migrate(source: str | None, target: str | None, config_path: Path | None,
+                 data_dir: Path | None) -> None:
+    from bot.store import open_store
+
+    config = _config(config_path, data_dir)
+    if (source is None) == (target is None):
+        raise UserError("say where from: --from DIR (a first-release data directory), "
+                        "or where to: --to postgresql://…")
+    if source is None or source.startswith("postgresql://"):
+        from bot.store import copy  # type: ignore[attr-defined,unused-ignore]
+
+        if source is None:
+            click.echo(copy.copy_to(config, str(target)))
+        else:
+            click.echo(copy.copy_from(config, source))
+        return
+    from bot.store.legacy import import_directory
+
+    if not Path(source).is_dir():
+        raise UserError(f"{source}: no such directory")
+    store = open_store(config, exclusive=True)
+    try:
+        report = import_directory(Path(source), store)
+    finally:
+        store.close()
+    click.echo(report.summary())
+
+
 @main.command(help="Print a single-use invitation code for a new mentee of MENTOR.")
 @click.option("--mentor", "mentor", required=True, help="mentor id, e.g. telegram:123456789")
 @click.option("--days", default=14, show_default=True, help="days before the code expires")
