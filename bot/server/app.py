@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.transports.telegram import MalformedUpdate
 from bot.transports.whatsapp import parse_webhook
 
 if TYPE_CHECKING:
@@ -71,11 +72,14 @@ def create_server(runtime: Runtime) -> Starlette:
             return _status(413, "too large")
         try:
             update = channel.update_from_json(json.loads(body))
-        except ValueError:
+        except (ValueError, RecursionError):
             log.warning("telegram webhook refused: not an update")
             return _status(400, "bad request")
         try:
             await channel.process(update)
+        except MalformedUpdate:
+            log.warning("telegram webhook refused: malformed update")
+            return _status(400, "bad request")
         except Exception:
             log.exception("telegram webhook failed update=%s", update.update_id)
             return _status(500, "error")
@@ -108,7 +112,7 @@ def create_server(runtime: Runtime) -> Starlette:
             return _status(403, "forbidden")
         try:
             payload = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             log.warning("whatsapp webhook refused: malformed JSON")
             return _status(400, "bad request")
         batch = parse_webhook(payload)

@@ -226,6 +226,39 @@ async def test_webhook_bodies_that_are_not_updates_are_refused(tmp_path: Path,
         assert tg.sent() == [] and world.person(MENTEE) is None
 
 
+async def test_webhook_updates_with_fields_of_the_wrong_type_never_give_500(
+        tmp_path: Path, tg: FakeTelegram) -> None:
+    chat = {"id": TG_MENTEE, "type": "private"}
+    bodies = [
+        {"update_id": 20, "message": {"message_id": "x", "date": "hier", "chat": chat,
+                                      "text": "Bonjour"}},
+        {"update_id": 21, "message": {"message_id": 1, "date": 1764486000,
+                                      "chat": {"id": "not a number", "type": 5}, "text": 7}},
+        {"update_id": 22, "message": {"message_id": 1, "date": 1764486000, "chat": chat,
+                                      "text": ["a", "list"]}},
+        {"update_id": 23, "callback_query": {"id": 5, "from": "me", "data": 9}},
+        {"update_id": 24, "message": {"message_id": 1, "date": 1764486000, "chat": [],
+                                      "photo": "yes"}},
+    ]
+    async with open_world(tmp_path / "data", tg, tg_url=tg.url, mode="webhook",
+                          public_url="https://bot.example.org") as world:
+        for body in bodies:
+            response = await world.client.post(
+                "/webhooks/telegram", content=json.dumps(body).encode(),
+                headers={SECRET_HEADER: WEBHOOK_SECRET})
+            assert response.status_code in (200, 400), (body, response.status_code)
+
+
+async def test_a_webhook_body_nested_300000_deep_is_a_400(tmp_path: Path,
+                                                          tg: FakeTelegram) -> None:
+    deep = b"[" * 300_000 + b"]" * 300_000
+    async with open_world(tmp_path / "data", tg, tg_url=tg.url, mode="webhook",
+                          public_url="https://bot.example.org") as world:
+        response = await world.client.post("/webhooks/telegram", content=deep,
+                                           headers={SECRET_HEADER: WEBHOOK_SECRET})
+        assert response.status_code == 400
+
+
 async def test_a_webhook_message_that_is_not_an_object_is_refused(tmp_path: Path,
                                                                   tg: FakeTelegram) -> None:
     async with open_world(tmp_path / "data", tg, tg_url=tg.url, mode="webhook",

@@ -497,3 +497,23 @@ def test_fixtures_directory_is_beside_the_repository() -> None:
 async def test_fixtures_are_accepted_verbatim(world: World, name: str) -> None:
     assert (await world.post_whatsapp(load_fixture(name))).status_code == 200
     assert bodies(world, WA_SAMPLE)
+
+
+async def test_a_webhook_body_nested_300000_deep_is_a_400(world: World) -> None:
+    deep = b"[" * 300_000 + b"]" * 300_000
+    response = await world.post_whatsapp(None, raw=deep)
+    assert response.status_code == 400 and response.json() == {"status": "bad request"}
+
+
+async def test_a_lone_surrogate_never_blocks_an_outbox(world: World) -> None:
+    """A broken client's lone surrogate: replaced before anything is stored or sent; the
+    person's replies and the mentor's digest go out (the block spread to the mentor once)."""
+    raw = (json.dumps(world.wa.wrap(WA_MENTEE, world.wa.text(WA_MENTEE, "/start")))
+           .replace("/start", "/start \\ud83d"))
+    response = await world.post_whatsapp(None, raw=raw.encode())
+    assert response.status_code == 200
+    await world.idle()
+    assert world.outbox(MENTEE) == []
+    assert bodies(world, WA_MENTEE)
+    for text in bodies(world, WA_MENTEE):
+        text.encode("utf-8")
