@@ -156,3 +156,31 @@ def test_a_postgresql_deployment_is_pointed_at_pg_dump(tmp_path: Path) -> None:
     assert embedded_store(Storage(tmp_path, None)) == tmp_path
     with pytest.raises(BackupError, match="pg_dump"):
         embedded_store(Storage(tmp_path, "postgresql://db/mentorbot"))
+
+
+def test_the_real_store_backs_up_while_served_and_refuses_a_restore_then(tmp_path: Path) -> None:
+    from bot.store import SQLiteStore
+
+    served = SQLiteStore(tmp_path / "data", exclusive=True)  # as `mentorbot run` opens it
+    try:
+        line = backup(tmp_path / "data", tmp_path / "copy.sqlite3")
+        assert f"schema {served.schema_version}" in line
+        assert in_use(tmp_path / "data" / STORE_FILE)
+        with pytest.raises(BackupError, match="in use by a running mentorbot"):
+            restore(tmp_path / "copy.sqlite3", tmp_path / "data")
+    finally:
+        served.close()
+    restore(tmp_path / "copy.sqlite3", tmp_path / "data")
+    reopened = SQLiteStore(tmp_path / "data", exclusive=True)
+    try:
+        assert reopened.check() == []
+    finally:
+        reopened.close()
+
+
+def test_restore_refuses_a_store_from_a_newer_release(tmp_path: Path) -> None:
+    from bot.store.schema import SCHEMA_VERSION
+
+    make_store(tmp_path / "future", ["console:alice"], version=SCHEMA_VERSION + 1)
+    with pytest.raises(BackupError, match="newer mentorbot"):
+        restore(tmp_path / "future" / STORE_FILE, tmp_path / "data")

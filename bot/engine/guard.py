@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import PROJECT_ROOT, Config
+from bot.domain import Flag
 from bot.engine.choices import pick
 from bot.errors import UserError
 from bot.flows.model import Step
@@ -169,9 +170,8 @@ class Guard:
             turn.say("safety_out_of_scope")
             return False
         level = verdict.level.name.lower()
-        turn.person.meta.setdefault("flags", []).append(
-            {"at": turn.now.isoformat(), "level": level, "reported": False}
-        )
+        if turn.journaling:
+            turn.uow.flag_add(Flag(person=turn.profile.id, at=turn.now.isoformat(), level=level))
         turn.journal(turn.party, "in", "", kind=f"safety_{level}")
         if verdict.level is SafetyLevel.CHECK_IN:
             turn.say("safety_check_in", entry="safety")

@@ -103,6 +103,8 @@ REQUIRED_TEXTS = frozenset(
         "console_unknown_person",
         "console_waited",
         "console_bad_duration",
+        "data_unreadable",
+        "data_unreadable_mentor",
         "export_title",
         "export_signed",
         *EXPORT_HEADINGS,

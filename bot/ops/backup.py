@@ -6,7 +6,8 @@ backup API, so it is a consistent snapshot even while `mentorbot run` writes; it
 beside FILE and renamed into place, so a crash never leaves half a backup under FILE's name.
 
 A restore refuses a file that is not a mentorbot store, a store written by a newer release,
-and a store that a running process has open (its WAL shared-memory lock is held). The store
+and a store that a running process serves (`mentorbot.sqlite3.lock` is locked) or has open
+(its WAL shared-memory lock is held). The store
 it replaces is kept as `mentorbot.sqlite3.before-restore`.
 """
 
@@ -16,7 +17,7 @@ import contextlib
 import fcntl
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from bot.errors import UserError
@@ -121,22 +122,32 @@ def backup(storage_path: Path, file: Path) -> str:
     return f"backed up {source} to {file} (schema {version}, {file.stat().st_size} bytes)"
 
 
-def in_use(store: Path) -> bool:
-    """True when another process has the store open (it holds the WAL shared-memory lock)."""
-    shm = Path(f"{store}-shm")
+def _held(path: Path, lock: Callable[[int], None]) -> bool:
+    """True when `lock(fd)` on `path` fails because another holder has it."""
     try:
-        fd = os.open(shm, os.O_RDWR)
+        fd = os.open(path, os.O_RDWR)
     except FileNotFoundError:
         return False
     try:
-        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, _SHM_DMS_BYTE)
+        lock(fd)
     except OSError:
         return True
     else:
-        fcntl.lockf(fd, fcntl.LOCK_UN, 1, _SHM_DMS_BYTE)
         return False
     finally:
-        os.close(fd)
+        os.close(fd)  # closing releases what `lock` took
+
+
+def in_use(store: Path) -> bool:
+    """True when a mentorbot process serves the store (its `.lock` file is locked), or another
+    process has it open (the WAL shared-memory lock is held). Call it from a process that
+    does not have the store open itself (POSIX locks are per process)."""
+    exclusive = fcntl.LOCK_EX | fcntl.LOCK_NB
+    serving = _held(Path(f"{store}.lock"), lambda fd: fcntl.flock(fd, exclusive))
+    return serving or _held(
+        Path(f"{store}-shm"),
+        lambda fd: fcntl.lockf(fd, exclusive, 1, _SHM_DMS_BYTE),
+    )
 
 
 def restore(file: Path, storage_path: Path) -> str:

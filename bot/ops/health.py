@@ -64,12 +64,7 @@ def runtime_checks(runtime: Runtime) -> dict[str, CheckFn]:
     config = runtime.app.config
 
     def store() -> tuple[bool, str]:
-        ping = getattr(engine.store, "ping", None)
-        if callable(ping):
-            ping()
-        else:
-            engine.store.load_shared()
-        return True, "reachable"
+        return True, f"reachable, schema {engine.store.schema_version}"  # one query
 
     def transports() -> tuple[bool, str]:
         enabled = [name for name in ("telegram", "whatsapp")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from prometheus_client import (
@@ -72,6 +73,8 @@ _lease = Gauge("mentorbot_scheduler_lease_holder",
                "1 when this process holds the scheduler lease (runs digests and jobs)",
                registry=REGISTRY)
 
+_turn_start: ContextVar[float | None] = ContextVar("mentorbot_turn_start", default=None)
+
 for _channel in CHANNELS:  # every series exists from the start, at zero
     for _counter in (_messages_in, _messages_out, _redeliveries, _sends_failed, _sends_parked):
         _counter.labels(channel=_channel)
@@ -123,13 +126,17 @@ def refused(reason: str) -> None:
     _refusals.labels(reason=_label(reason, REFUSAL_REASONS)).inc()
 
 
-def turn_started() -> float:
-    """A start mark for `turn_done` (monotonic seconds)."""
-    return time.monotonic()
+def turn_started() -> None:
+    """Mark the start of a turn (per thread of work: a context variable)."""
+    _turn_start.set(time.monotonic())
 
 
-def turn_done(started: float) -> float:
-    """Observe one turn's duration; returns it in milliseconds, for the log line."""
+def turn_done() -> float:
+    """Observe the turn's duration since `turn_started`; returns milliseconds, for the log."""
+    started = _turn_start.get()
+    if started is None:
+        return 0.0
+    _turn_start.set(None)
     seconds = max(time.monotonic() - started, 0.0)
     _turn_seconds.observe(seconds)
     return round(seconds * 1000, 1)

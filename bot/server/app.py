@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from bot.ops import metrics
 from bot.ops.health import Readiness, runtime_checks
+from bot.transports.telegram import MalformedUpdate
 from bot.transports.whatsapp import parse_webhook
 
 if TYPE_CHECKING:
@@ -84,11 +85,14 @@ def create_server(runtime: Runtime) -> Starlette:
             return _status(413, "too large")
         try:
             update = channel.update_from_json(json.loads(body))
-        except ValueError:
+        except (ValueError, RecursionError):
             log.warning("webhook refused channel=telegram reason=not_an_update")
             return _status(400, "bad request")
         try:
             await channel.process(update)
+        except MalformedUpdate:
+            log.warning("webhook refused channel=telegram reason=malformed_update")
+            return _status(400, "bad request")
         except Exception:
             log.exception("webhook failed channel=telegram update=%s", update.update_id)
             return _status(500, "error")
@@ -121,7 +125,7 @@ def create_server(runtime: Runtime) -> Starlette:
             return _status(403, "forbidden")
         try:
             payload = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             log.warning("webhook refused channel=whatsapp reason=malformed_json")
             return _status(400, "bad request")
         batch = parse_webhook(payload)

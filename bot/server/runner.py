@@ -71,7 +71,7 @@ class Runtime:
             )
             self.dispatcher.register(self.whatsapp)
         app.engine.outbox_channels = frozenset(self.dispatcher.channels)
-        metrics.set_outbox_probe(lambda: outbox_stats(self.dispatcher.outbox, clock.now()))
+        metrics.set_outbox_probe(lambda: outbox_stats(app.engine.store, clock.now()))
 
     async def start(self) -> None:
         """Check the platforms, then resend what a previous run left unsent."""
