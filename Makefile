@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup demo test lint i18n catalogs bench diagrams clean
+.PHONY: setup demo test lint i18n catalogs bench diagrams wheel clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,5 +43,9 @@ diagrams: setup
 bench: setup
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
+# The wheel an operator installs (flows, stories, templates and compiled catalogs inside).
+wheel: setup
+	$(BIN)/python -m pip wheel --no-deps --no-build-isolation --wheel-dir dist .
+
 clean:
-	rm -rf $(VENV) .demo-data .coverage htmlcov .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .demo-data build dist .coverage htmlcov .mypy_cache .ruff_cache .pytest_cache
