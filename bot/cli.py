@@ -6,7 +6,6 @@ and exit 1, never a traceback.
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -17,6 +16,7 @@ import click
 
 from bot.config import Config, load_config
 from bot.errors import FlowError, UserError
+from bot.ops import logs
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,19 +55,29 @@ def friendly(func: F) -> F:
 
 
 def _config(config_path: Path | None, data_dir: Path | None = None) -> Config:
-    return load_config(config_path, data_dir)
+    config = load_config(config_path, data_dir)
+    logs.configure(config.logging.level, config.logging.format)
+    return config
+
+
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        from bot.ops.version import version_line
+
+        click.echo(version_line())
+        ctx.exit()
 
 
 @click.group(
     help="mentorbot: a mentoring charter made real on Telegram, WhatsApp and the terminal."
 )
-@click.option("-v", "--verbose", is_flag=True, help="log events (ids only, never message text)")
-def main(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+@click.option("-v", "--verbose", count=True,
+              help="log events: -v info, -vv debug (ids only, never message text)")
+@click.option("-q", "--quiet", is_flag=True, help="log errors only")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=_show_version, help="the package and store schema versions")
+def main(verbose: int, quiet: bool) -> None:
+    logs.set_cli_level(verbose, quiet)  # the config's `logging` applies once it is read
 
 
 @main.command(help="Start the enabled transports, the HTTP server and the scheduler.")
@@ -292,6 +302,37 @@ def invite(mentor: str, days: int, config_path: Path | None, data_dir: Path | No
     click.echo(code)
     if link:
         click.echo(link)
+
+
+@data.command("backup", help="Copy the embedded store to FILE (consistent, also while running).")
+@click.argument("file", type=click.Path(path_type=Path))
+@config_option
+@data_option
+@friendly
+def data_backup(file: Path, config_path: Path | None, data_dir: Path | None) -> None:
+    from bot.ops.backup import backup, embedded_store
+
+    click.echo(backup(embedded_store(_config(config_path, data_dir).storage), file))
+
+
+@data.command("restore", help="Replace the embedded store by FILE (the bot must be stopped).")
+@click.argument("file", type=click.Path(path_type=Path))
+@config_option
+@data_option
+@friendly
+def data_restore(file: Path, config_path: Path | None, data_dir: Path | None) -> None:
+    from bot.ops.backup import embedded_store, restore
+
+    click.echo(restore(file, embedded_store(_config(config_path, data_dir).storage)))
+
+
+@main.command(help="Write a starting config.yaml and an editable copy of the flows in DIR.")
+@click.argument("directory", type=click.Path(path_type=Path))
+@friendly
+def init(directory: Path) -> None:
+    from bot.ops.scaffold import init_project
+
+    click.echo(init_project(directory))
 
 
 def _engine(config: Config) -> Any:

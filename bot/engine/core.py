@@ -31,6 +31,7 @@ from bot.flows.machine import build_machines
 from bot.flows.model import Expect, FlowSet, Step
 from bot.i18n import Catalogs, gettext
 from bot.messages import Inbound, Outbound
+from bot.ops import metrics
 from bot.policies.hours import Absence, Calendar
 from bot.policies.textnorm import has_words
 from bot.store import DamagedData, Store
@@ -102,6 +103,8 @@ class Engine:
         (the messages to known people are in the outbox by then)."""
         if inbound.text is not None:
             inbound = replace(inbound, text=clean(inbound.text))
+        metrics.turn_started()
+        metrics.message_in(inbound.channel)
         try:
             return self._handle(inbound)
         except DamagedData as damaged:
@@ -116,6 +119,7 @@ class Engine:
                     return self._stranger_reply(inbound)
             if uow.processed(inbound.message_id):
                 log.info("redelivery ignored person=%s message=%s", profile.id, inbound.message_id)
+                metrics.redelivery_dropped(inbound.channel)
                 return []
             data = uow.person(profile.id)
             turn = Turn(self, uow, Party(data, profile), inbound.message_id, self.clock.now())
@@ -134,8 +138,8 @@ class Engine:
         if turn.erase:
             self.store.compact_log()
             log.info("erased on request person=%s", profile.id)
-        log.info("handled person=%s message=%s out=%d", profile.id, inbound.message_id,
-                 len(turn.out))
+        log.info("handled person=%s message=%s out=%d ms=%s", profile.id, inbound.message_id,
+                 len(turn.out), metrics.turn_done())
         return turn.out
 
     def _damaged(self, inbound: Inbound, pid: str) -> list[Outbound]:
@@ -178,6 +182,7 @@ class Engine:
     def _stranger_reply(self, inbound: Inbound) -> list[Outbound]:
         """Someone not enrolled: one polite answer, nothing of theirs stored."""
         log.info("unknown sender channel=%s", inbound.channel)
+        metrics.refused("unknown_sender")
         keys = ["unknown_sender"]
         urgent = self.guard.resources_key(inbound.text or "")
         if urgent is not None:  # help is never refused, even to a stranger
@@ -199,6 +204,7 @@ class Engine:
         text = inbound.text if inbound.text is not None else ""
         if inbound.choice is None and len(text) > self.config.limits.max_text_length:
             turn.journal(turn.party, "in", "", kind="refused_too_long")
+            metrics.refused("too_long")
             turn.say("too_long", count=len(text), limit=self.config.limits.max_text_length)
             return
         if inbound.choice is None and not text.strip():
@@ -213,6 +219,7 @@ class Engine:
                 if urgent is not None:  # help is never refused
                     turn.say(urgent)
                 turn.say("withdrawn_active")
+                metrics.refused("withdrawn")
                 return
         elif inbound.choice is None and self.guard.safety_first(turn, text):
             return
@@ -256,6 +263,7 @@ class Engine:
     def _refuse_attachment(self, turn: Turn, inbound: Inbound) -> None:
         kind = str(inbound.attachment)
         turn.journal(turn.party, "in", kind, kind="attachment_refused")
+        metrics.refused("attachment")
         turn.say(
             "attachment_refused",
             kind=turn.text(f"attachment_{kind}"),
@@ -346,6 +354,7 @@ class Engine:
                     uow.mark_processed(source, mentor.id, when.isoformat())
                     if count:
                         log.info("digest mentor=%s messages=%d", mentor.id, count)
+                        metrics.digest_sent()
                     out.extend(turn.out)
             except DamagedData as damaged:
                 log.error("digest skipped: unreadable person data person=%s", damaged.pid)

@@ -18,6 +18,7 @@ from bot.engine.choices import pick
 from bot.errors import UserError
 from bot.flows.model import Step
 from bot.i18n import gettext
+from bot.ops import metrics
 
 if TYPE_CHECKING:
     from bot.engine.turn import Turn
@@ -164,6 +165,7 @@ class Guard:
             verdict.level.name,
             ",".join(verdict.rules),
         )
+        metrics.safety_answer(verdict.level.name)
         if verdict.level is SafetyLevel.OUT_OF_SCOPE:
             turn.say("safety_out_of_scope")
             return False
@@ -226,6 +228,7 @@ class Guard:
         self._flagged[turn.profile.id] = _Flagged(step.flow, step.id, text, spans)
         turn.state["pending"] = "identifying"
         turn.journal(turn.party, "in", "", kind="refused_identifying")
+        metrics.refused("identifying")
         found = "; ".join(
             turn.text("identifying_item", text=s.text, kind=turn.text("kind_" + s.kind.value))
             for s in spans
@@ -288,4 +291,5 @@ class Guard:
         for kind in SpanKind:
             labels[kind] = turn.text(f"placeholder_{kind.value}")
         masked: str = mask(text, spans, labels)
+        metrics.masked(s.kind.value for s in spans)
         return masked

@@ -29,6 +29,7 @@ from typing import Protocol
 from bot.domain import OutboxEntry, OutboxStatus
 from bot.engine.core import Engine
 from bot.messages import Inbound, Outbound
+from bot.ops import metrics
 
 log = logging.getLogger("mentorbot.outbox")
 
@@ -222,10 +223,12 @@ class Dispatcher:
             result = await channel.deliver(entry, progress)
             if result is Result.SENT:
                 log.info("sent person=%s key=%s", pid, entry.out.key)
+                metrics.message_out(channel.name)
                 await self._done(pid, entry, OutboxStatus.SENT)
                 continue
             if result is Result.DROP:
                 log.warning("parked person=%s key=%s", pid, entry.out.key)
+                metrics.send_parked(channel.name)
                 await self._done(pid, entry, OutboxStatus.FAILED, "refused")
                 continue
             if result is Result.HELD:
@@ -236,6 +239,7 @@ class Dispatcher:
                 self._retry.pop(pid, None)
                 return
             log.info("retry later person=%s key=%s", pid, entry.out.key)
+            metrics.send_failed(channel.name)
             if entry.id:
                 await asyncio.to_thread(self.outbox.mark, entry.id, error="transient",
                                         attempt=True)

@@ -19,6 +19,7 @@ from bot.clock import VirtualClock
 from bot.config import Config
 from bot.errors import UserError
 from bot.messages import AttachmentKind, Inbound, Outbound
+from bot.ops import metrics
 
 EVENT_KEYS = {"at", "from", "text", "attachment", "caption", "tick", "id"}
 SIM_ATTACHMENTS = {"image", "document", "audio", "video", "sticker"}
@@ -117,6 +118,7 @@ def parse_script(lines: Iterable[str], name: str = "<script>") -> list[Event]:
 
 
 def render_line(out: Outbound, at: datetime, tz: ZoneInfo) -> str:
+    metrics.message_out(out.channel)  # every message a simulation shows is "sent"
     record: dict[str, Any] = {"at": at.astimezone(tz).isoformat(), "to": out.to, "text": out.text}
     if out.choices:
         record["choices"] = list(out.choices)

@@ -99,6 +99,7 @@ timezone: Europe/Paris
 storage: {{path: {json.dumps(str(data))}}}
 confidentiality: {{use_model: false}}
 {server}
+logging: {{format: text}}
 {PEOPLE}
 transports:
   {telegram}
