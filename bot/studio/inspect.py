@@ -1,0 +1,200 @@
+"""Every read (and the few writes) the studio makes of the engine and its store, in one place.
+
+The studio shows what the engine holds: a person's flow and step, saved answers, pending
+decision, consent, signatures and questions. When the store or the engine's state changes
+shape, this module is the only one of the studio to adapt.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.app import App
+from bot.config import Config
+from bot.engine.charter import charter_version, signed
+from bot.engine.consent import withdrawn
+from bot.engine.core import Engine
+from bot.engine.people import Directory
+from bot.engine.texts import REQUIRED_TEXTS
+from bot.errors import FlowError
+from bot.flows.loader import load_flows
+from bot.flows.machine import build_machines, mermaid
+from bot.i18n import format_when, gettext
+from bot.store import PersonData, TinyStore
+
+STUDIO_TEXT = "studio_"
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: str
+    role: str
+    name: str
+    locale: str
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionView:
+    id: str
+    status: str
+    mentee: str
+    ask: str
+
+
+@dataclass(frozen=True, slots=True)
+class PersonView:
+    """What the inspector shows of one person."""
+
+    person: Person
+    flow: str = ""
+    step: str = ""
+    answers: dict[str, str] = field(default_factory=dict)
+    pending: str = ""
+    signed: bool = False
+    withdrawn: bool = False
+    signatures: tuple[dict[str, str], ...] = ()
+    questions: tuple[QuestionView, ...] = ()
+    waiting: int = 0  # messages still in the person's outbox
+
+    def to_json(self) -> dict[str, Any]:
+        p = self.person
+        return {"id": p.id, "role": p.role, "name": p.name, "locale": p.locale,
+                "flow": self.flow, "step": self.step, "answers": self.answers,
+                "pending": self.pending, "signed": self.signed, "withdrawn": self.withdrawn,
+                "signatures": list(self.signatures), "waiting": self.waiting,
+                "questions": [{"id": q.id, "status": q.status, "mentee": q.mentee,
+                               "ask": q.ask} for q in self.questions]}
+
+
+# -- reads ---------------------------------------------------------------------------------
+
+
+def people(engine: Engine) -> list[Person]:
+    return [Person(p.id, p.role, p.name, engine.catalogs.resolve(p.locale))
+            for p in engine.directory.all()]
+
+
+def _questions(data: PersonData | None, mentee: str) -> list[QuestionView]:
+    if data is None:
+        return []
+    return [QuestionView(str(q.get("id", "")), str(q.get("status", "")), mentee,
+                         str(q.get("ask", ""))) for q in data.questions]
+
+
+def view(engine: Engine, pid: str) -> PersonView | None:
+    profile = engine.directory.get(pid)
+    if profile is None:
+        return None
+    person = Person(profile.id, profile.role, profile.name, engine.catalogs.resolve(profile.locale))
+    data = engine.store.load_person(pid)
+    if data is None:
+        return PersonView(person)
+    state = data.state
+    questions = _questions(data, pid)
+    if profile.role == "mentor":
+        for mentee in engine.directory.mentees_of(pid):
+            questions += _questions(engine.store.load_person(mentee.id), mentee.id)
+    return PersonView(
+        person=person,
+        flow=str(state.get("flow", "")),
+        step=str(state.get("step", "")),
+        answers={str(k): str(v) for k, v in dict(state.get("answers", {})).items()},
+        pending=str(state.get("pending", "") or ""),
+        signed=signed(data, engine.charter_version),
+        withdrawn=withdrawn(data),
+        signatures=tuple({"version": str(s.get("version", "")), "name": str(s.get("name", "")),
+                          "at": str(s.get("at", ""))} for s in data.signatures),
+        questions=tuple(questions),
+        waiting=len(data.outbox),
+    )
+
+
+def texts(engine: Engine, locale: str) -> dict[str, str]:
+    """The page's own texts (`studio_*` in the flows), in `locale`."""
+    with engine.catalogs.use(locale):
+        return {key: gettext(text) for key, text in engine.flows.texts.items()
+                if key.startswith(STUDIO_TEXT)}
+
+
+def locales(engine: Engine) -> list[str]:
+    return engine.catalogs.locales
+
+
+def when(engine: Engine, moment: datetime, locale: str) -> str:
+    with engine.catalogs.use(locale):
+        return format_when(moment, gettext(engine.flows.texts["date_pattern"]),
+                           engine.config.timezone)
+
+
+def next_opening(engine: Engine, now: datetime) -> datetime:
+    """The next time the hours open, strictly after `now` when they are open now."""
+    calendar = engine.calendar
+    if calendar.is_open(now):
+        return calendar.next_opening(calendar.closes_at(now))
+    return calendar.next_opening(now)
+
+
+def next_digest(app: App, now: datetime) -> datetime | None:
+    for at, job in app.scheduler.due(now + timedelta(days=15)):
+        if job == "digest" and at > now:
+            return at
+    return None
+
+
+def last_run(config: Config) -> datetime | None:
+    """The latest instant the store's scheduler reached: the virtual clock resumes there."""
+    runs = TinyStore(config.storage.path).load_shared().scheduler.values()
+    return max((datetime.fromisoformat(r) for r in runs), default=None)
+
+
+def flow_names(engine: Engine) -> list[str]:
+    return sorted(engine.flows.flows)
+
+
+_ACTIVE = re.compile(r"^(\s*Class \S+ )s_active$", re.MULTILINE)
+
+
+def diagram(engine: Engine, flow: str, here: dict[str, list[str]]) -> str:
+    """The flow's Mermaid diagram; the steps in `here` (step -> names) are highlighted."""
+    text = mermaid(engine.flows.flows[flow])
+    text = _ACTIVE.sub(r"\1s_default", text)
+    lines = [text]
+    for step, names in here.items():
+        if step in engine.flows.flows[flow].steps:
+            label = ", ".join(names).replace(":", " ").replace(";", " ")
+            lines.append(f"  Class {step} s_active")
+            lines.append(f"  note right of {step} : {label}")
+    return "\n".join(lines)
+
+
+# -- writes --------------------------------------------------------------------------------
+
+
+def reload_flows(engine: Engine) -> list[str]:
+    """Load the flows again; on success the engine uses them at once. The problems, if any
+    (`path:line:col: message`), and then the engine keeps the flows it had."""
+    try:
+        flows = load_flows(engine.config.paths.flows, REQUIRED_TEXTS)
+    except FlowError as exc:
+        return list(exc.problems)
+    engine.flows = flows
+    engine.machines = build_machines(flows)
+    engine.charter_version = charter_version(flows)
+    return []
+
+
+def set_locale(engine: Engine, pid: str, locale: str) -> None:
+    """Speak `locale` with a person of the roster (the studio's copy of the roster only)."""
+    config = engine.config
+    people_ = tuple(p.model_copy(update={"locale": locale}) if p.id == pid else p
+                    for p in config.people)
+    engine.config = config.model_copy(update={"people": people_})
+    engine.directory = Directory(engine.config, engine.shared)
+
+
+def use_outbox(engine: Engine, channels: frozenset[str]) -> None:
+    """Replies to these channels are written to the outbox in the turn's own commit."""
+    engine.outbox_channels = channels
