@@ -25,7 +25,7 @@ from bot.flows.machine import build_machines, mermaid
 from bot.i18n import format_when, gettext
 from bot.store import PersonData, TinyStore
 
-STUDIO_TEXT = "studio_"
+STUDIO_TEXTS = ("studio_", "kind_")  # the page's own texts, and the kinds of identifying data
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,10 +113,10 @@ def view(engine: Engine, pid: str) -> PersonView | None:
 
 
 def texts(engine: Engine, locale: str) -> dict[str, str]:
-    """The page's own texts (`studio_*` in the flows), in `locale`."""
+    """The page's texts (`studio_*` and `kind_*` in the flows), in `locale`."""
     with engine.catalogs.use(locale):
         return {key: gettext(text) for key, text in engine.flows.texts.items()
-                if key.startswith(STUDIO_TEXT)}
+                if key.startswith(STUDIO_TEXTS)}
 
 
 def locales(engine: Engine) -> list[str]:

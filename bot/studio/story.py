@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,9 @@ def expectation(out: Outbound, sender: str | None) -> dict[str, Any]:
 
 
 def slug(name: str) -> str:
-    cleaned = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    """A file name from a story's name: "Boucle complète" -> "boucle-complete"."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+    cleaned = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")
     return cleaned[:60] or "studio"
 
 
