@@ -159,8 +159,8 @@ _ACTIVE = re.compile(r"^(\s*Class \S+ )s_active$", re.MULTILINE)
 
 def diagram(engine: Engine, flow: str, here: dict[str, list[str]]) -> str:
     """The flow's Mermaid diagram; the steps in `here` (step -> names) are highlighted."""
-    text = mermaid(engine.flows.flows[flow])
-    text = _ACTIVE.sub(r"\1s_default", text)
+    text = mermaid(engine.flows.flows[flow]).replace("direction LR", "direction TB", 1)
+    text = _ACTIVE.sub(r"\1s_default", text)  # the flow's start is not where anyone is
     lines = [text]
     for step, names in here.items():
         if step in engine.flows.flows[flow].steps:

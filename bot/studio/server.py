@@ -202,7 +202,8 @@ class Studio:
                        for p in people],
             "views": views,
             "panes": (mentors[:1] + mentees[:2]) or [p.id for p in people[:3]],
-            "bubbles": [b.to_json(session.tz) for b in session.bubbles],
+            "bubbles": [b.to_json(session.tz, lambda at: inspect.when(engine, at, locale))
+                        for b in session.bubbles],
             "problems": self.problems,
             "flows": inspect.flow_names(engine),
             "stories": self.stories(),

@@ -41,11 +41,12 @@ class Bubble:
     rendered: Rendered | None = None
     verdicts: list[trace.Verdict] = field(default_factory=list)
 
-    def to_json(self, tz: ZoneInfo) -> dict[str, Any]:
+    def to_json(self, tz: ZoneInfo, when: Callable[[datetime], str]) -> dict[str, Any]:
         out: dict[str, Any] = {
             "id": self.id, "person": self.person, "direction": self.direction,
             "at": self.at.astimezone(tz).strftime("%H:%M"), "text": self.text,
-            "verdicts": [{"policy": v.policy, "outcome": v.outcome, "until": v.until,
+            "verdicts": [{"policy": v.policy, "outcome": v.outcome,
+                          "until": when(datetime.fromisoformat(v.until)) if v.until else "",
                           "marks": [{"start": m.start, "end": m.end, "kind": m.kind}
                                     for m in v.marks]} for v in self.verdicts]}
         if self.rendered is not None:

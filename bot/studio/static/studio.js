@@ -179,7 +179,7 @@ function drawBubble(bubble, person) {
       const list = el("ul", {class: "verdicts", "aria-label": t("studio_verdicts")});
       for (const v of bubble.verdicts) {
         let said = `${t("studio_policy_" + v.policy)} : ${t("studio_outcome_" + v.outcome)}`;
-        if (v.until) said += ` (${new Date(v.until).toLocaleString(ui.locale)})`;
+        if (v.until) said += ` (${v.until})`;
         list.append(el("li", {class: `verdict ${v.policy} ${v.outcome}`, text: said}));
       }
       item.append(list);
