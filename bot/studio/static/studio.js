@@ -7,6 +7,8 @@ const ui = {
   style: "telegram",
   panes: null,          // person ids shown, in order (null: the server's default)
   flow: "",
+  flowChosen: false,    // true once the trainer picks a flow; until then, the first pane's
+  diagramSeq: 0,        // only the latest drawing request lands
   diagramText: "",
   loading: false,
   again: false,
@@ -255,16 +257,17 @@ function drawStory(state) {
 async function drawDiagram(state) {
   const select = $("flow-select");
   fillSelect(select, state.flows.map((f) => [f, f]));
-  if (!ui.flow) {
+  if (!ui.flowChosen || !state.flows.includes(ui.flow)) {
     const first = ui.panes.map((id) => state.views[id]).find((v) => v && v.flow);
     ui.flow = first ? first.flow : state.flows[0];
   }
   select.value = ui.flow;
   const query = `flow=${encodeURIComponent(ui.flow)}&people=${encodeURIComponent(ui.panes.join(","))}`;
+  const seq = ++ui.diagramSeq;
   const response = await fetch("/api/diagram?" + query);
-  if (!response.ok) return;
+  if (!response.ok || seq !== ui.diagramSeq) return;
   const {text} = await response.json();
-  if (text === ui.diagramText) return;
+  if (text === ui.diagramText || seq !== ui.diagramSeq) return;
   ui.diagramText = text;
   const drawing = state.mermaid && window.mermaid && !window.noMermaid;
   $("no-drawing").hidden = drawing;
@@ -272,7 +275,8 @@ async function drawDiagram(state) {
   $("diagram-text").textContent = text;
   if (!drawing) return;
   try {
-    const {svg} = await window.mermaid.render("flow-diagram-" + Date.now(), text);
+    const {svg} = await window.mermaid.render("flow-diagram-" + seq, text);
+    if (seq !== ui.diagramSeq) return;
     $("diagram").innerHTML = svg;
     $("diagram").setAttribute("role", "img");
     $("diagram").setAttribute("aria-label", `${t("studio_diagram")} : ${ui.flow}`);
@@ -299,7 +303,7 @@ function wire() {
   });
   $("page-locale").addEventListener("change", (event) => { ui.locale = event.target.value; refresh(); });
   $("flow-select").addEventListener("change", (event) => {
-    ui.flow = event.target.value; ui.diagramText = ""; drawDiagram(ui.state);
+    ui.flow = event.target.value; ui.flowChosen = true; ui.diagramText = ""; drawDiagram(ui.state);
   });
   $("save-story").addEventListener("click", () => post("/api/story/save", {name: $("story-name").value}));
   $("load-story").addEventListener("click", () => {
