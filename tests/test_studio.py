@@ -26,10 +26,11 @@ from bot.stories import run_story
 from bot.studio.render import render
 from bot.studio.server import Options, build
 from bot.transports import whatsapp
-from tests.conftest import ROOT
+from tests.conftest import ROOT, make_config
 
 START = datetime.fromisoformat("2026-11-30T07:00:00+01:00")  # Monday, before opening
 EMAIL = "paul.martin@example.org"
+LOCAL = "http://127.0.0.1:8765"
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def options(config: Config, tmp_path: Path, flows: Path | None = None, **extra: 
 
 @pytest.fixture
 def client(config: Config, tmp_path: Path, flows: Path) -> Iterator[TestClient]:
-    with TestClient(build(options(config, tmp_path, flows))) as test_client:
+    with TestClient(build(options(config, tmp_path, flows)), base_url=LOCAL) as test_client:
         yield test_client
 
 
@@ -229,13 +230,31 @@ def test_only_the_page_itself_may_act(client: TestClient) -> None:
                        headers={"content-type": "application/x-www-form-urlencoded"})
     assert form.status_code == 415
     assert state(client)["now_text"] == "lundi 30 novembre à 07:00"
+    rebound = client.get("/api/state", headers={"host": "evil.example:8765"})
+    assert rebound.status_code == 421
+
+
+def test_people_of_any_channel_are_driven_from_the_page(tmp_path: Path) -> None:
+    """The web channel stands in for Telegram and WhatsApp people of the roster."""
+    config = make_config(tmp_path, """
+people:
+  - {id: "telegram:1001", role: mentor, name: "Bob Martin"}
+  - {id: "whatsapp:33612345678", role: mentee, name: "Alice Durand", mentor: "telegram:1001"}
+""")
+    with TestClient(build(options(config, tmp_path)), base_url=LOCAL) as client:
+        assert state(client)["panes"] == ["telegram:1001", "whatsapp:33612345678"]
+        say(client, "whatsapp:33612345678", "Bonjour")
+        say(client, "telegram:1001", "Bonjour")
+        assert "Bienvenue" in bubbles(client, "whatsapp:33612345678")[0]["text"]
+        assert "Bienvenue" in bubbles(client, "telegram:1001")[0]["text"]
+        assert all(v["waiting"] == 0 for v in state(client)["views"].values())  # delivered
 
 
 def test_another_host_needs_a_token(config: Config, tmp_path: Path) -> None:
     with pytest.raises(UserError, match="needs --token"):
         build(options(config, tmp_path, host="0.0.0.0"))
     app = build(options(config, tmp_path, host="0.0.0.0", token="s3cret"))
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://studio.example:8765") as client:
         assert client.get("/api/state").status_code == 401
         assert client.get("/api/state?token=wrong").status_code == 401
         first = client.get("/?token=s3cret")

@@ -129,6 +129,10 @@ def when(engine: Engine, moment: datetime, locale: str) -> str:
                            engine.config.timezone)
 
 
+def is_open(engine: Engine, now: datetime) -> bool:
+    return engine.calendar.is_open(now)
+
+
 def next_opening(engine: Engine, now: datetime) -> datetime:
     """The next time the hours open, strictly after `now` when they are open now."""
     calendar = engine.calendar

@@ -183,7 +183,7 @@ class Studio:
     def state(self, locale: str) -> dict[str, Any]:
         session = self.current
         engine = session.engine
-        locale = locale if locale in inspect.locales(engine) else engine.config.locale
+        locale = locale if locale in inspect.locales(engine) else session.config.locale
         now = session.clock.now()
         people = inspect.people(engine)
         views = {p.id: v.to_json() for p in people if (v := inspect.view(engine, p.id))}
@@ -195,9 +195,9 @@ class Studio:
             "locale": locale,
             "locales": inspect.locales(engine),
             "texts": inspect.texts(engine, locale),
-            "now": now.astimezone(ZoneInfo(engine.config.timezone)).isoformat(),
+            "now": now.astimezone(session.tz).isoformat(),
             "now_text": inspect.when(engine, now, locale),
-            "open": engine.calendar.is_open(now),
+            "open": inspect.is_open(engine, now),
             "people": [{"id": p.id, "role": p.role, "name": p.name, "locale": p.locale}
                        for p in people],
             "views": views,
@@ -265,6 +265,11 @@ def _text(body: dict[str, Any], key: str) -> str:
 def create_app(studio: Studio) -> Starlette:
     def guarded(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
         async def run(request: Request) -> Response:
+            host = urlsplit("//" + request.headers.get("host", "")).hostname or ""
+            if not studio.options.token and host not in LOOPBACK:
+                # Without a token, only a loopback name: a page of another site whose name
+                # was re-pointed at 127.0.0.1 (DNS rebinding) is refused.
+                return JSONResponse({"error": "unknown host"}, status_code=421)
             if request.method == "POST":
                 origin = request.headers.get("origin")
                 if origin and urlsplit(origin).netloc != request.headers.get("host"):
