@@ -21,10 +21,10 @@ from bot.config import Config
 from bot.engine import trace
 from bot.messages import Inbound, Outbound
 from bot.studio import inspect
-from bot.studio.channel import WebChannel
 from bot.studio.render import Rendered, render
 from bot.studio.story import Step
 from bot.transports.outbox import Dispatcher, pressed
+from bot.transports.web import WebChannel
 
 HOUR = timedelta(hours=1)
 
