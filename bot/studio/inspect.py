@@ -13,17 +13,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.app import App
-from bot.config import Config
+from bot.domain import Question
 from bot.engine.charter import charter_version, signed
 from bot.engine.consent import withdrawn
 from bot.engine.core import Engine
 from bot.engine.people import Directory
+from bot.engine.scheduler import JOBS
 from bot.engine.texts import REQUIRED_TEXTS
 from bot.errors import FlowError
 from bot.flows.loader import load_flows
 from bot.flows.machine import build_machines, mermaid
 from bot.i18n import format_when, gettext
-from bot.store import PersonData, TinyStore
 
 STUDIO_TEXTS = ("studio_", "kind_")  # the page's own texts, and the kinds of identifying data
 
@@ -73,30 +73,31 @@ class PersonView:
 
 
 def people(engine: Engine) -> list[Person]:
-    return [Person(p.id, p.role, p.name, engine.catalogs.resolve(p.locale))
-            for p in engine.directory.all()]
+    with engine.store.read() as uow:
+        profiles = engine.directory.all(uow)
+    return [Person(p.id, p.role, p.name, engine.catalogs.resolve(p.locale)) for p in profiles]
 
 
-def _questions(data: PersonData | None, mentee: str) -> list[QuestionView]:
-    if data is None:
-        return []
-    return [QuestionView(str(q.get("id", "")), str(q.get("status", "")), mentee,
-                         str(q.get("ask", ""))) for q in data.questions]
+def _questions(questions: list[Question]) -> list[QuestionView]:
+    return [QuestionView(q.id, q.status.value, q.mentee, q.ask) for q in questions]
 
 
 def view(engine: Engine, pid: str) -> PersonView | None:
-    profile = engine.directory.get(pid)
-    if profile is None:
-        return None
-    person = Person(profile.id, profile.role, profile.name, engine.catalogs.resolve(profile.locale))
-    data = engine.store.load_person(pid)
-    if data is None:
-        return PersonView(person)
+    with engine.store.read() as uow:
+        profile = engine.directory.get(pid, uow)
+        if profile is None:
+            return None
+        person = Person(profile.id, profile.role, profile.name,
+                        engine.catalogs.resolve(profile.locale))
+        data = uow.peek(pid)
+        if data is None:
+            return PersonView(person)
+        questions = _questions(uow.questions_of(pid))
+        if profile.role == "mentor":
+            for mentee in engine.directory.mentees_of(pid, uow):
+                questions += _questions(uow.questions_of(mentee.id))
+        waiting = len(uow.outbox_waiting(pid))
     state = data.state
-    questions = _questions(data, pid)
-    if profile.role == "mentor":
-        for mentee in engine.directory.mentees_of(pid):
-            questions += _questions(engine.store.load_person(mentee.id), mentee.id)
     return PersonView(
         person=person,
         flow=str(state.get("flow", "")),
@@ -105,10 +106,10 @@ def view(engine: Engine, pid: str) -> PersonView | None:
         pending=str(state.get("pending", "") or ""),
         signed=signed(data, engine.charter_version),
         withdrawn=withdrawn(data),
-        signatures=tuple({"version": str(s.get("version", "")), "name": str(s.get("name", "")),
-                          "at": str(s.get("at", ""))} for s in data.signatures),
+        signatures=tuple({"version": s.version, "name": s.name, "at": s.at}
+                         for s in data.signatures),
         questions=tuple(questions),
-        waiting=len(data.outbox),
+        waiting=waiting,
     )
 
 
@@ -148,10 +149,11 @@ def next_digest(app: App, now: datetime) -> datetime | None:
     return None
 
 
-def last_run(config: Config) -> datetime | None:
+def last_run(engine: Engine) -> datetime | None:
     """The latest instant the store's scheduler reached: the virtual clock resumes there."""
-    runs = TinyStore(config.storage.path).load_shared().scheduler.values()
-    return max((datetime.fromisoformat(r) for r in runs), default=None)
+    with engine.store.read() as uow:
+        runs = [uow.job_last_run(job) for job in JOBS]
+    return max((datetime.fromisoformat(r) for r in runs if r), default=None)
 
 
 def flow_names(engine: Engine) -> list[str]:
@@ -196,9 +198,4 @@ def set_locale(engine: Engine, pid: str, locale: str) -> None:
     people_ = tuple(p.model_copy(update={"locale": locale}) if p.id == pid else p
                     for p in config.people)
     engine.config = config.model_copy(update={"people": people_})
-    engine.directory = Directory(engine.config, engine.shared)
-
-
-def use_outbox(engine: Engine, channels: frozenset[str]) -> None:
-    """Replies to these channels are written to the outbox in the turn's own commit."""
-    engine.outbox_channels = channels
+    engine.directory = Directory(engine.config)

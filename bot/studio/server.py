@@ -76,6 +76,7 @@ class Studio:
         self._subscribers: set[asyncio.Queue[int]] = set()
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
         self._watcher: asyncio.Task[None] | None = None
+        self._replaying = asyncio.Lock()
 
     @property
     def current(self) -> Session:
@@ -90,12 +91,10 @@ class Studio:
     async def start(self) -> None:
         config = self.options.config
         start = self.options.start
+        resume = start is None
         if start is None:
             start = RealClock().now().replace(second=0, microsecond=0)
-            last = inspect.last_run(config)
-            if last is not None and last > start:
-                start = last
-        await self._open(Session(config, start, self.changed))
+        await self._open(Session(config, start, self.changed, resume=resume))
         self._watcher = asyncio.create_task(self._watch(), name="studio flows watcher")
 
     async def _open(self, session: Session) -> None:
@@ -153,6 +152,9 @@ class Studio:
     async def load_story(self, name: str) -> None:
         path = self.options.stories / Path(name).name
         loaded = story.load(path)
+        if self.session is not None:  # its store lives in the scratch directory
+            await self.session.close()
+            self.session = None
         if self._scratch is not None:
             self._scratch.cleanup()
         self._scratch = tempfile.TemporaryDirectory(prefix="mentorbot-studio-")
@@ -164,19 +166,22 @@ class Studio:
         await self._open(Session(config, loaded.events[0].at, self.changed))
 
     async def replay_step(self) -> None:
-        replay = self.replay
-        if replay is None or replay.position >= len(replay.loaded.events):
-            return
-        event = replay.loaded.events[replay.position]
-        expect = replay.loaded.expects[replay.position]
-        replay.position += 1
-        session = self.current
-        sent = await session.advance_to(event.at)
-        if not event.tick and event.sender is not None:
-            sent += await session.say(event.sender, event.text or "")
-        replay.results.append({"step": replay.position, "ok": story.check(expect, sent,
-                                                                          event.sender)})
-        self.changed()
+        """The story's next step, judged as `flows test` would; one step at a time."""
+        async with self._replaying:
+            replay = self.replay
+            if replay is None or replay.position >= len(replay.loaded.events):
+                return
+            number = replay.position + 1
+            event = replay.loaded.events[number - 1]
+            expect = replay.loaded.expects[number - 1]
+            replay.position = number
+            session = self.current
+            sent = await session.advance_to(event.at)
+            if not event.tick and event.sender is not None:
+                sent += await session.say(event.sender, event.text or "")
+            replay.results.append({"step": number,
+                                   "ok": story.check(expect, sent, event.sender)})
+            self.changed()
 
     # -- the page's view ------------------------------------------------------------------
 

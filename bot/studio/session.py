@@ -56,11 +56,16 @@ class Bubble:
 
 
 class Session:
-    def __init__(self, config: Config, start: datetime, changed: Callable[[], None]) -> None:
+    def __init__(self, config: Config, start: datetime, changed: Callable[[], None],
+                 resume: bool = False) -> None:
+        """`resume`: start where the store's scheduler left off when that is later."""
         self.config = config
         self.clock = VirtualClock(start)
         self.app = build_app(config, self.clock)
         self.engine = self.app.engine
+        last = inspect.last_run(self.engine) if resume else None
+        if last is not None and last > self.clock.now():
+            self.clock.set(last)
         self.tz = ZoneInfo(config.timezone)
         self._changed = changed
         self._ids = itertools.count(1)
@@ -69,7 +74,6 @@ class Session:
         self.steps: list[Step] = []
         self._by_source: dict[str, Bubble] = {}
         prefixes = frozenset(p.id.split(":", 1)[0] for p in inspect.people(self.engine))
-        inspect.use_outbox(self.engine, prefixes)
         self.dispatcher = Dispatcher(self.engine, retry_interval=3600.0)
         for prefix in sorted(prefixes):
             self.dispatcher.register(WebChannel(prefix, self._show))
@@ -82,6 +86,7 @@ class Session:
 
     async def close(self) -> None:
         await self.dispatcher.close()
+        self.app.close()
 
     # -- what the channel and the policies report ---------------------------------------
 
