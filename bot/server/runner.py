@@ -25,6 +25,7 @@ from bot.config import Config
 from bot.errors import UserError
 from bot.messages import Outbound
 from bot.server.app import create_server
+from bot.server.lease import lease_for, run_leased
 from bot.transports.outbox import Dispatcher
 from bot.transports.telegram import TelegramChannel, TelegramPoller
 from bot.transports.whatsapp import WhatsAppChannel
@@ -166,12 +167,18 @@ async def _serve(config: Config) -> None:
         sock.close()
         await runtime.stop()
         raise
+    # Webhooks in every worker; the scheduler and Telegram polling in the lease holder only.
+    lease = lease_for(app.engine.store, "scheduler")
     tasks = [
         asyncio.create_task(server.serve(sockets=[sock]), name="http"),
-        asyncio.create_task(runtime.scheduler_loop(stop), name="scheduler"),
+        asyncio.create_task(
+            run_leased(lease, "scheduler", stop, runtime.scheduler_loop), name="scheduler"
+        ),
     ]
     if runtime.poller is not None:
-        tasks.append(asyncio.create_task(runtime.poller.run(stop), name="telegram poller"))
+        tasks.append(asyncio.create_task(
+            run_leased(lease, "telegram polling", stop, runtime.poller.run),
+            name="telegram poller"))
     stopper = asyncio.create_task(stop.wait())
     host, port = sock.getsockname()[:2]
     log.info(
@@ -193,6 +200,7 @@ async def _serve(config: Config) -> None:
         server.should_exit = True
         results = await asyncio.gather(*tasks, return_exceptions=True)
         stopper.cancel()
+        await asyncio.to_thread(lease.release)
         await runtime.stop()
         sock.close()
         loop.remove_signal_handler(signal.SIGINT)
