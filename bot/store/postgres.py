@@ -236,6 +236,24 @@ class PostgresStore:
             self._leases.append(lease)
         return lease
 
+    def reserve(self, bucket: str, spacing: float) -> float:
+        """A platform's rate limit held across workers: reserve the next slot of `bucket`
+        (one message every `spacing` seconds) and return how long to wait for it. One
+        statement on one row (`transport_state`, transport "rate"), timed by the server's
+        clock, so workers on several machines share one schedule."""
+        now = "extract(epoch from clock_timestamp())"
+        query = (
+            "INSERT INTO transport_state (transport, key, value) "
+            f"VALUES ('rate', %s, ({now})::text) ON CONFLICT (transport, key) DO UPDATE "
+            f"SET value = GREATEST(transport_state.value::float8 + %s, {now})::text "
+            f"RETURNING value::float8 - {now}"
+        )
+        with self._connection() as conn:
+            conn.execute("SET LOCAL synchronous_commit TO OFF")  # a lost slot is harmless
+            row = conn.execute(query.encode(), (bucket, spacing)).fetchone()
+            conn.commit()
+        return max(0.0, float(row[0])) if row else 0.0
+
     def close(self) -> None:
         with self._lock:
             leases, self._leases = self._leases, []
