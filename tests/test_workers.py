@@ -48,6 +48,7 @@ MENTORS = 3
 WORKERS = 3
 PARIS = ZoneInfo("Europe/Paris")
 LEADER = re.compile(r"leader of scheduler")
+DIGEST = "Synthèse du"
 
 
 @dataclass
@@ -58,6 +59,7 @@ class Setup:
     url: str
     expected: list[str]  # the reference sender's replies, shaped
     reference_in: int  # how many of the reference sender's messages the journal kept
+    digest_at: datetime | None = None
 
     @property
     def per_sender(self) -> int:
@@ -94,10 +96,13 @@ def _drained(graph: FakeGraph, quiet: float = 2.0, timeout: float = 60.0) -> Non
 
 @pytest.fixture
 def setup(tmp_path: Path, pg_url: str, request: pytest.FixtureRequest) -> Iterator[Setup]:
-    digest = getattr(request, "param", "03:00")
+    lead = getattr(request, "param", None)  # a digest this long from now, or none today
+    digest, digest_at = _digest_minute(lead) if lead is not None else ("03:00", None)
     graph = FakeGraph()
     graph.start()
-    roster = Roster(mentors=MENTORS, mentees=SENDERS + 1)  # the last one is the reference
+    # after the senders, one more mentee per mentor: they ask a question before the load
+    # (so that every mentor has a digest to get); the first is the reference
+    roster = Roster(mentors=MENTORS, mentees=SENDERS + MENTORS)
     config = write_config(tmp_path / "config.yaml", roster=roster, graph_url=graph.url,
                           url=pg_url, digest_times=(digest,))
     fleet = Fleet(config, WORKERS, tmp_path / "logs")
@@ -107,13 +112,14 @@ def setup(tmp_path: Path, pg_url: str, request: pytest.FixtureRequest) -> Iterat
                           tuple(signing(roster.mentor_name(i)))) for i in range(MENTORS)]
         result = asyncio.run(LoadDriver(fleet.urls, mentors, APP_SECRET, seed=1).run())
         assert result.delivered == sum(len(m.script) for m in mentors), result.errors
-        # the reference: one more mentee, alone, to one worker
-        ref = SENDERS
-        name = roster.mentee_name(ref)
+        # the reference mentees, one per mentor, each alone on its worker
         per_sender = max(1, MESSAGES // SENDERS)
-        sender = Sender(roster.mentee(ref), name, tuple(mentee_script(name, per_sender)))
-        result = asyncio.run(LoadDriver(fleet.urls[:1], [sender], APP_SECRET).run())
-        assert result.delivered == per_sender, result.errors
+        refs = [Sender(roster.mentee(i), roster.mentee_name(i),
+                       tuple(mentee_script(roster.mentee_name(i), per_sender)))
+                for i in range(SENDERS, SENDERS + MENTORS)]
+        result = asyncio.run(LoadDriver(fleet.urls[:1], refs, APP_SECRET).run())
+        assert result.delivered == per_sender * MENTORS, result.errors
+        ref, name = SENDERS, roster.mentee_name(SENDERS)
         _drained(graph)
         expected = [shape(t, name) for t in replies(graph.accepted())[roster.mentee(ref)]]
         assert expected
@@ -121,12 +127,20 @@ def setup(tmp_path: Path, pg_url: str, request: pytest.FixtureRequest) -> Iterat
             row = conn.execute("SELECT COUNT(*) FROM journal WHERE person = %s AND "
                                "direction = 'in'", (f"whatsapp:{roster.mentee(ref)}",)).fetchone()
         assert row is not None
-        yield Setup(fleet, graph, roster, pg_url, expected, int(row[0]))
+        yield Setup(fleet, graph, roster, pg_url, expected, int(row[0]), digest_at)
     finally:
         codes = fleet.stop()
         graph.stop()
         logs = "".join(w.log_text() for w in fleet.workers)
         assert "Traceback" not in logs or codes is None, logs[-6000:]
+
+
+def _digests(setup: Setup) -> dict[str, int]:
+    """How many digests each mentor received."""
+    got = replies(setup.graph.accepted())
+    return {setup.roster.mentor(i): sum(1 for t in got.get(setup.roster.mentor(i), [])
+                                        if t.startswith(DIGEST))
+            for i in range(MENTORS)}
 
 
 def _check_each_message_once(setup: Setup, result: LoadResult, repeats: int) -> None:
@@ -156,7 +170,11 @@ def _leader(fleet: Fleet) -> int | None:
     return None
 
 
+@pytest.mark.parametrize("setup", [timedelta(seconds=30)], indirect=True, ids=["digest"])
 def test_three_workers_handle_each_message_once_and_in_order(setup: Setup) -> None:
+    """...and a digest time passing while all three run gives each mentor one digest."""
+    assert setup.digest_at is not None
+    assert _digests(setup) == dict.fromkeys(_digests(setup), 0)
     driver = LoadDriver(setup.fleet.urls, setup.senders(), APP_SECRET, seed=11,
                         redeliver=0.1, deadline=150)
     result = asyncio.run(driver.run())
@@ -167,6 +185,11 @@ def test_three_workers_handle_each_message_once_and_in_order(setup: Setup) -> No
     assert len({s.workers[-1] for s in result.sent}) == WORKERS
     holders = [w.index for w in setup.fleet.workers if LEADER.search(w.log_text())]
     assert len(holders) == 1
+    wait = (setup.digest_at - datetime.now(PARIS)).total_seconds()
+    time.sleep(max(0.0, wait))
+    wait_until(lambda: all(_digests(setup).values()), timeout=30, what="the digests")
+    _drained(setup.graph)
+    assert set(_digests(setup).values()) == {1}
 
 
 def test_sigkill_at_random_instants_loses_nothing_and_moves_the_lease(setup: Setup) -> None:

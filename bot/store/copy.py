@@ -156,3 +156,18 @@ def _move_sequence(cur: psycopg.Cursor[Any], table: str) -> None:
         return
     cur.execute(sql.SQL("SELECT setval({s}, COALESCE((SELECT MAX(id) FROM {t}), 0) + 1, false)")
                 .format(s=sql.Literal(row[0]), t=sql.Identifier(table)))
+
+
+def copy_store(source_url: str | None, source_path: Path, target: str) -> tuple[Copied, str]:
+    """`data migrate --to TARGET`: from the configured store (`storage.url`, else the embedded
+    store in `source_path`) to `target`, a PostgreSQL URL or a directory. Returns what was
+    copied and the target as shown to the operator (no password)."""
+    if target.startswith(("postgresql://", "postgres://")):
+        if source_url:
+            raise StoreError("data migrate --to URL copies the embedded store: the configured "
+                             "store is already PostgreSQL (unset storage.url)")
+        return to_postgres(source_path, target), shown(target)
+    if not source_url:
+        raise StoreError("data migrate --to DIR copies a PostgreSQL store into an embedded one: "
+                         "set storage.url (or DATABASE_URL) to the source")
+    return to_sqlite(source_url, Path(target)), str(database_path(Path(target)))
