@@ -200,3 +200,30 @@ def test_migrate_to_postgres_and_back_keeps_everything(tmp_path: Path, pg_url: s
     back.close()
     with pytest.raises(StoreError, match="not empty"):
         to_sqlite(pg_url, tmp_path / "b")
+
+
+async def test_one_worker_at_a_time_sends_a_persons_outbox(pg_url: str) -> None:
+    import asyncio
+
+    one, two = PostgresStore(pg_url), PostgresStore(pg_url)
+    events: list[str] = []
+
+    async def send(store: PostgresStore, name: str, pid: str, hold: float) -> None:
+        async with store.sending(pid):
+            events.append(f"{name} in")
+            await asyncio.sleep(hold)
+            events.append(f"{name} out")
+
+    try:
+        first = asyncio.create_task(send(one, "a", PID, 0.3))
+        await asyncio.sleep(0.1)
+        await asyncio.gather(first, send(two, "b", PID, 0.0))
+        assert events == ["a in", "a out", "b in", "b out"]
+        events.clear()
+        first = asyncio.create_task(send(one, "a", PID, 0.3))
+        await asyncio.sleep(0.1)
+        await asyncio.gather(first, send(two, "c", "whatsapp:33600000002", 0.0))
+        assert events == ["a in", "c in", "c out", "a out"]  # someone else is not held up
+    finally:
+        one.close()
+        two.close()

@@ -27,11 +27,13 @@ transaction (READ COMMITTED), committed once. What several processes add:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg
@@ -43,7 +45,9 @@ from bot.store.sql import Cursor, Dialect, UnitOfWork
 
 log = logging.getLogger("mentorbot.store")
 
-POOL_MAX = 16  # connections per worker: one per turn in flight, one per send in flight
+POOL_MAX = 10  # connections per worker for turns (run in at most a handful of threads)
+SENDERS_MAX = 6  # connections per worker holding a recipient's sending lock
+SEND_CLASS = 0x6F62  # the first half of a recipient's sending-lock key ("ob": outbox)
 CONNECT_TIMEOUT = 10  # seconds
 MIGRATION_LOCK = 0x6D656E746F72  # "mentor": the advisory key that serialises migrations
 LEASE_CLASS = 0x6D62  # the first half of a lease's two-int advisory key ("mb")
@@ -59,7 +63,8 @@ def lock_key(pid: str) -> int:
 
 
 def lease_key(name: str) -> int:
-    digest = hashlib.blake2b(name.encode("utf-8"), digest_size=4).digest()
+    """32 bits of a hash of `name` (the second half of a two-int advisory key)."""
+    digest = hashlib.blake2b(name.encode("utf-8", "surrogatepass"), digest_size=4).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
@@ -114,6 +119,8 @@ class PostgresStore:
             raise StoreError(f"storage.url: cannot connect to {self._shown}: {problem}") from None
         self._leases: list[Lease] = []
         self._lock = threading.Lock()
+        self._senders: ConnectionPool | None = None
+        self._waiters: ThreadPoolExecutor | None = None
         try:
             self._migrate()
         except BaseException:
@@ -254,11 +261,65 @@ class PostgresStore:
             conn.commit()
         return max(0.0, float(row[0])) if row else 0.0
 
+    @contextlib.asynccontextmanager
+    async def sending(self, pid: str) -> AsyncIterator[None]:
+        """Hold the recipient's sending lock: one worker at a time sends a person's outbox,
+        oldest first, so that their messages go out once and in order whichever workers
+        queued them. A session-level advisory lock on a connection of a small pool of its
+        own (so that waiting for it never takes a connection a turn needs), waited for in
+        threads of their own (never the ones the engine's turns run in); a worker that dies
+        while sending closes the connection and the lock goes with it."""
+        pool, waiters = self._sending_pool()
+        key = (SEND_CLASS, lease_key(pid))
+        loop = asyncio.get_running_loop()
+
+        def take() -> psycopg.Connection[Any]:
+            conn = pool.getconn()
+            try:
+                conn.execute("SELECT pg_advisory_lock(%s, %s)", key)
+            except BaseException:
+                pool.putconn(conn)
+                raise
+            return conn
+
+        def give(conn: psycopg.Connection[Any]) -> None:
+            try:
+                conn.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+            except psycopg.Error:
+                conn.close()  # the pool replaces it; the server released the lock with it
+            pool.putconn(conn)
+
+        try:
+            conn = await loop.run_in_executor(waiters, take)
+        except (PoolTimeout, psycopg.OperationalError) as exc:
+            raise StoreUnavailable(f"{self._shown}: {type(exc).__name__}") from exc
+        try:
+            yield
+        finally:
+            await loop.run_in_executor(waiters, give, conn)
+
+    def _sending_pool(self) -> tuple[ConnectionPool, ThreadPoolExecutor]:
+        with self._lock:
+            if self._senders is None or self._waiters is None:
+                self._senders = ConnectionPool(
+                    self.url, min_size=0, max_size=SENDERS_MAX, open=True, timeout=60.0,
+                    kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT,
+                            "application_name": "mentorbot sending", **KEEPALIVES},
+                    name="mentorbot-sending")
+                self._waiters = ThreadPoolExecutor(SENDERS_MAX, "mentorbot-sending")
+            return self._senders, self._waiters
+
     def close(self) -> None:
         with self._lock:
             leases, self._leases = self._leases, []
+            senders, self._senders = self._senders, None
+            waiters, self._waiters = self._waiters, None
         for lease in leases:
             lease.release()
+        if waiters is not None:
+            waiters.shutdown(wait=False, cancel_futures=True)
+        if senders is not None:
+            senders.close()
         self._pool.close()
 
 
