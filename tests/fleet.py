@@ -154,6 +154,17 @@ GRAPH_VERSION = "26.0"
 PHONE_NUMBER_ID = "106540352242922"
 
 
+def _letters(i: int) -> str:
+    """A name made of letters only (a full name in the charter has no digits): 0 -> Aa."""
+    out = ""
+    while True:
+        out = "abcdefghijklmnopqrstuvwxyz"[i % 26] + out
+        i //= 26
+        if not i:
+            break
+    return ("a" + out).capitalize()
+
+
 @dataclass(frozen=True)
 class Roster:
     """WhatsApp mentors and their mentees, numbered: `mentor_ids`, `mentee_ids`."""
@@ -168,10 +179,10 @@ class Roster:
         return f"3361{i:07d}"
 
     def mentor_name(self, i: int) -> str:
-        return f"Mentor Numero{i}"
+        return f"Mentor {_letters(i)}"
 
     def mentee_name(self, i: int) -> str:
-        return f"Mentee Numero{i}"
+        return f"Camille {_letters(i)}"
 
     def mentor_of(self, i: int) -> int:
         return i % self.mentors

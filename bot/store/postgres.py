@@ -296,7 +296,9 @@ class PostgresStore:
         try:
             yield
         finally:
-            await loop.run_in_executor(waiters, give, conn)
+            # Not in `waiters`: were all of them waiting for locks held here and elsewhere,
+            # a release queued behind them would never run (a deadlock across workers).
+            await loop.run_in_executor(None, give, conn)
 
     def _sending_pool(self) -> tuple[ConnectionPool, ThreadPoolExecutor]:
         with self._lock:
