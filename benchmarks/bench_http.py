@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import contextlib
 import resource
+import signal
 import statistics
 import sys
 import tempfile
@@ -106,8 +107,8 @@ def _fill_journal(url: str, rows: int) -> None:
             "FROM generate_series(1, 1000) g ON CONFLICT DO NOTHING")
         conn.execute(
             "INSERT INTO journal (person, at, direction, kind, text, question, key) "
-            "SELECT 'filler:' || (1 + g % 1000), '2026-11-30T06:00:00+00:00', "
-            "CASE WHEN g % 2 = 0 THEN 'in' ELSE 'out' END, 'text', "
+            "SELECT 'filler:' || (1 + g %% 1000), '2026-11-30T06:00:00+00:00', "
+            "CASE WHEN g %% 2 = 0 THEN 'in' ELSE 'out' END, 'text', "
             "'Une ligne de journal comme les autres, assez longue pour peser.', NULL, "
             "'filler-' || g FROM generate_series(1, %s) g", (rows,))
         conn.execute("ANALYZE")
@@ -191,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="300 webhooks, journal of 1,000 and 100,000 rows")
     args = parser.parse_args(argv)
+    # a SIGTERM (a CI timeout) unwinds like Ctrl-C: the workers are stopped, the database dropped
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.quick:
         args.messages = min(args.messages, 300)
         if args.journal_rows == "1000,1000000":
