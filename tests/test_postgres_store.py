@@ -57,7 +57,7 @@ def test_a_newer_schema_is_refused_clearly(pg_url: str) -> None:
 
 
 def test_an_unreachable_server_is_one_clear_error() -> None:
-    with pytest.raises(StoreError, match="cannot connect to postgresql://nobody@127.0.0.1:1/"):
+    with pytest.raises(StoreError, match=r"cannot connect to postgresql://nobody@127\.0\.0\.1:1/"):
         PostgresStore("postgresql://nobody@127.0.0.1:1/none")
 
 

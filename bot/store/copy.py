@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from bot.config import Config
 from bot.store.errors import StoreError
 from bot.store.postgres import PostgresStore, shown
 from bot.store.sqlite import SQLiteStore, database_path
@@ -158,16 +159,19 @@ def _move_sequence(cur: psycopg.Cursor[Any], table: str) -> None:
                 .format(s=sql.Literal(row[0]), t=sql.Identifier(table)))
 
 
-def copy_store(source_url: str | None, source_path: Path, target: str) -> tuple[Copied, str]:
-    """`data migrate --to TARGET`: from the configured store (`storage.url`, else the embedded
-    store in `source_path`) to `target`, a PostgreSQL URL or a directory. Returns what was
-    copied and the target as shown to the operator (no password)."""
-    if target.startswith(("postgresql://", "postgres://")):
-        if source_url:
-            raise StoreError("data migrate --to URL copies the embedded store: the configured "
-                             "store is already PostgreSQL (unset storage.url)")
-        return to_postgres(source_path, target), shown(target)
-    if not source_url:
-        raise StoreError("data migrate --to DIR copies a PostgreSQL store into an embedded one: "
-                         "set storage.url (or DATABASE_URL) to the source")
-    return to_sqlite(source_url, Path(target)), str(database_path(Path(target)))
+def _summary(copied: Copied, target: str) -> str:
+    tables = ", ".join(f"{name} {count}" for name, count in sorted(copied.tables.items()) if count)
+    return f"copied {copied.rows} rows to {target}" + (f" ({tables})" if tables else "")
+
+
+def copy_to(config: Config, url: str) -> str:
+    """`data migrate --to URL`: the embedded store of `config` into PostgreSQL."""
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise StoreError(f"--to {url}: expected a URL like postgresql://user@host/db")
+    return _summary(to_postgres(config.storage.path, url), shown(url))
+
+
+def copy_from(config: Config, url: str) -> str:
+    """`data migrate --from URL`: a PostgreSQL store back into the embedded store of
+    `config` (which must be empty)."""
+    return _summary(to_sqlite(url, config.storage.path), str(database_path(config.storage.path)))
