@@ -121,6 +121,7 @@ class Inspection:
     questions: dict[str, int] = field(default_factory=dict)
     raw_repeats: int = 0  # journal lines written twice (a replay) and read once
     temp_files: int = 0
+    unsent: int = 0  # replies committed but never printed
 
 
 def inspect_store(root: Path) -> Inspection:
@@ -139,6 +140,7 @@ def inspect_store(root: Path) -> Inspection:
                 seen.applied[pid] = [str(r[0]) for r in uow.rows(
                     "SELECT message_id FROM processed WHERE person = ?", (pid,))]
                 seen.questions[pid] = len(uow.questions_of(pid))
+            seen.unsent = len(uow.outbox_pending())
     finally:
         store.close()
     assert set(seen.applied) <= set(ROSTER), "a stranger got a row"
@@ -279,6 +281,7 @@ def test_random_kills_leave_a_loadable_store_and_each_message_once(tmp_path: Pat
             assert len(inbound) == len(reference_inbound), (pid, message)
         assert got.questions[pid] == expected.questions[pid], pid
     assert duplicates == 0
+    assert got.unsent == 0, "a reply committed before a kill was never printed"
     assert kills >= 1, "no round was killed while it worked: the kill window is too late"
     print(f"\ncrash test: {rounds} rounds, {kills} kills (resumed at events {progress} of "
           f"{len(events)}), {len(messages)} messages, {redelivered} applied ones redelivered, "

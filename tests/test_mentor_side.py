@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from tests.conftest import QUESTION_FR, Conversation, asking, say, signing
@@ -235,3 +236,39 @@ def test_the_mentors_answer_is_checked_for_identifying_data_too(conversation: Co
     answer = next(line for line in out if line["to"] == "console:alice")
     assert "[TÉLÉPHONE]" in answer["text"] and "06 12" not in answer["text"]
     assert "06 12 34 56 78" not in raw_text(conversation.config.storage.path)
+
+
+def test_the_whole_thread_is_in_every_export_format(conversation: Conversation) -> None:
+    """Answers, follow-ups and redirections are first-class parts of a question's thread."""
+    from bot.app import build_app
+    from bot.clock import VirtualClock
+    from bot.data.export import export, render
+
+    prepared(conversation)
+    conversation.run([
+        say("2026-11-30T09:00:00+01:00", "console:bob", "/repondre Q1 Une première piste."),
+        say("2026-11-30T09:10:00+01:00", "console:alice", "Poursuivre Q1"),
+        say("2026-11-30T09:10:01+01:00", "console:alice",
+            "Merci, j'ai essayé et la réunion suivante s'est mieux passée."),
+        say("2026-11-30T13:30:00+01:00", "console:bob", "Rediriger une question"),
+        say("2026-11-30T13:30:01+01:00", "console:bob", "Q1"),
+        say("2026-11-30T13:30:02+01:00", "console:bob", "En entretien"),
+        say("2026-11-30T13:30:03+01:00", "console:bob", "jeudi 14h"),
+    ])
+    app = build_app(conversation.config,
+                    VirtualClock(datetime.fromisoformat("2026-11-30T14:00:00+01:00")))
+    try:
+        record = export(app.engine, "console:alice")
+        [question] = record["questions"]
+        assert [t["kind"] for t in question["thread"]] == [
+            "answer", "followup", "redirect_session"]
+        assert question["followups"][0]["text"].startswith("Merci, j'ai essayé")
+        assert question["redirections"] == [
+            {"at": question["redirections"][0]["at"], "to": "session", "text": "jeudi 14h"}]
+        for fmt in ("md", "html"):
+            page = render(record, fmt, app.engine)
+            assert "Une première piste." in page
+            assert "la réunion suivante s" in page
+            assert "jeudi 14h" in page and "redirigée vers un entretien" in page
+    finally:
+        app.close()

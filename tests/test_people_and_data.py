@@ -116,7 +116,7 @@ def test_export_formats(config: Config) -> None:
     markdown = render(record, "md", engine)
     assert markdown.startswith("# Trace de travail de Alice Durand")
     assert "### Q1 — 30 nov. 2026 07:30" in markdown
-    assert "> 30 nov. 2026 09:00 — Une piste." in markdown
+    assert "> 30 nov. 2026 09:00 — réponse du mentor — Une piste." in markdown
     page = render(record, "html", engine)
     assert page.startswith("<!DOCTYPE html>") and '<html lang="fr">' in page
     assert "J&#39;ai essayé" in page  # escaped

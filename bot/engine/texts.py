@@ -26,6 +26,10 @@ EXPORT_HEADINGS = (
     "export_journal",
     "export_in",
     "export_out",
+    "export_thread_answer",
+    "export_thread_followup",
+    "export_thread_redirect_session",
+    "export_thread_redirect_other",
 )
 
 REQUIRED_TEXTS = frozenset(

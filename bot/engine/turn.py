@@ -140,10 +140,11 @@ class Turn:
         kind: str = "message",
         qid: str | None = None,
         journal_text: str | None = None,
+        volatile: bool = False,
     ) -> None:
         """Queue a message already in the recipient's language and journal it (as
-        `journal_text` when what is sent must not be kept, e.g. quoted identifying data: such
-        a message is volatile, never written to the outbox either)."""
+        `journal_text` when the journal keeps less than what is sent). `volatile`: what is
+        sent must not be kept at all (quoted identifying data): never written to the outbox."""
         key = self._key()
         self.out.append(
             Outbound(
@@ -151,7 +152,7 @@ class Turn:
                 text=text,
                 choices=choices,
                 key=key,
-                volatile=journal_text is not None and journal_text != text,
+                volatile=volatile,
                 about=qid,
             )
         )
@@ -184,7 +185,8 @@ class Turn:
             if journal_params is not None:
                 kept = render(source, self.params(target, {**params, **journal_params}))
             labels = tuple(fill(gettext(c), self.params(target, params)) for c in choices)
-        self.send(target, text, labels, kind=entry, qid=about, journal_text=kept)
+        self.send(target, text, labels, kind=entry, qid=about, journal_text=kept,
+                  volatile=journal_params is not None)
 
     def text(self, key: str, party: Party | None = None, **params: Any) -> str:
         """The text `key`, rendered for `party`, without sending it."""
@@ -229,6 +231,11 @@ class Turn:
         with self.engine.catalogs.use(self.profile.locale):
             text = fill(gettext(step.say), self.params(self.party, extra or {}))
             labels = tuple(gettext(c.label) for c in step.choices)
+        if step.article:
+            # The charter's text is journaled by reference (version and article), not whole.
+            kept = f"{self.engine.charter_version}:{step.id}"
+            self.send(self.party, text, labels, kind="charter_article", journal_text=kept)
+            return
         self.send(self.party, text, labels)
 
     def home(self) -> Target:

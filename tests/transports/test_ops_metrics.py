@@ -8,6 +8,7 @@ person (id, name, text) may appear in the exposition.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -117,7 +118,12 @@ async def test_every_series_moves_after_scripted_conversations(world: World,
     await world.idle()
     world.tg.replay()
     await world.tg_say(TG_MENTEE, "1")
-    await world.runtime.tick()
+    until = asyncio.Event()  # this worker holds the scheduler lease for a while
+    leading = asyncio.create_task(world.runtime.lead(until))
+    await asyncio.sleep(0.2)
+    holder = samples((await world.client.get("/metrics")).text)
+    until.set()
+    await asyncio.wait_for(leading, timeout=10)
 
     response = await world.client.get("/metrics")
     assert response.status_code == 200
@@ -147,7 +153,8 @@ async def test_every_series_moves_after_scripted_conversations(world: World,
     for reason in ("identifying", "too_long"):
         assert total(after, "mentorbot_refusals_total", reason=reason) > total(
             before, "mentorbot_refusals_total", reason=reason), reason
-    assert after[("mentorbot_scheduler_lease_holder", ())] == 1
+    assert holder[("mentorbot_scheduler_lease_holder", ())] == 1
+    assert after[("mentorbot_scheduler_lease_holder", ())] == 0
     assert after[("mentorbot_outbox_depth", ())] == 0
 
 
