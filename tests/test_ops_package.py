@@ -76,6 +76,7 @@ def test_the_wheel_carries_flows_catalogs_stories_and_templates(wheel: Path) -> 
     assert "bot/shipped/config.yaml" in names
     assert any(n.startswith("bot/shipped/stories/") for n in names)
     assert "bot/templates/export.html.j2" in names and "bot/py.typed" in names
+    assert "bot/studio/static/studio.html" in names
     assert not any(n.startswith(("flows/", "locales/", "tests/")) for n in names)
 
 
