@@ -223,6 +223,7 @@ hours: {{days: [mon, tue, wed, thu, fri, sat, sun], open: "00:00", close: "23:59
 digest: {{times: [{times}]}}
 confidentiality: {{use_model: {"true" if use_model else "false"}}}
 server: {{host: 127.0.0.1, port: "${{{PORT_ENV}}}"}}
+logging: {{format: text}}
 {roster.yaml()}
 transports:
   telegram: {telegram}
