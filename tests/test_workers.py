@@ -55,7 +55,7 @@ MENTORS = 3
 WORKERS = 3
 DIGEST_LEAD = timedelta(seconds=50)
 PARIS = ZoneInfo("Europe/Paris")
-LEADER = re.compile(r"leader of scheduler")
+LEADER = re.compile(r"leader[ _]of[ _]scheduler")  # text or JSON log lines
 DIGEST = "Synthèse du"
 
 
