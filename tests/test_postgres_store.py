@@ -227,3 +227,47 @@ async def test_one_worker_at_a_time_sends_a_persons_outbox(pg_url: str) -> None:
     finally:
         one.close()
         two.close()
+
+
+def test_data_commands_move_a_conversation_to_postgres_and_back(tmp_path: Path,
+                                                                pg_url: str) -> None:
+    """`data migrate --to URL`, then the bot goes on over PostgreSQL (simulate, data check,
+    export), then `data migrate --from URL` into a new directory."""
+    import json
+
+    from click.testing import CliRunner
+
+    from bot.cli import main
+    from tests.conftest import BASE_CONFIG, signing
+
+    def events(items: list[dict[str, object]]) -> str:
+        return "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in items)
+
+    embedded = tmp_path / "embedded.yaml"
+    embedded.write_text(BASE_CONFIG + f"storage: {{path: {json.dumps(str(tmp_path / 'a'))}}}\n",
+                        encoding="utf-8")
+    server = tmp_path / "server.yaml"
+    server.write_text(BASE_CONFIG + f"storage: {{path: {json.dumps(str(tmp_path / 'b'))}, "
+                      f"url: {json.dumps(pg_url)}}}\n", encoding="utf-8")
+    runner = CliRunner()
+    done = runner.invoke(main, ["simulate", "-", "--config", str(embedded)],
+                         input=events(signing("console:alice", "Alice Durand")))
+    assert done.exit_code == 0, done.output
+    done = runner.invoke(main, ["data", "migrate", "--to", pg_url, "--config", str(embedded)])
+    assert done.exit_code == 0, done.output
+    assert done.output.startswith("copied ") and "postgresql://" in done.output
+    done = runner.invoke(main, ["simulate", "-", "--config", str(server)], input=events(
+        [{"at": "2026-11-30T09:00:00+01:00", "from": "console:alice", "text": "/journal"}]))
+    assert done.exit_code == 0, done.output
+    done = runner.invoke(main, ["data", "check", "--config", str(server)])
+    assert done.exit_code == 0 and "store ok" in done.output, done.output
+    exported = runner.invoke(main, ["data", "export", "--user", "console:alice", "--config",
+                                    str(server)])
+    assert json.loads(exported.output)["charter"][0]["name"] == "Alice Durand"
+    done = runner.invoke(main, ["data", "migrate", "--from", pg_url, "--config", str(embedded),
+                                "--data", str(tmp_path / "c")])
+    assert done.exit_code == 0, done.output
+    back = SQLiteStore(tmp_path / "c")
+    with back.read() as uow:
+        assert "/journal" in [e.text for e in uow.journal("console:alice")]
+    back.close()

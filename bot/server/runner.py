@@ -29,6 +29,7 @@ from bot.ops.probes import outbox_stats
 from bot.server.app import create_server
 from bot.server.lease import lease_for, run_leased
 from bot.transports.outbox import Dispatcher
+from bot.transports.shared_rate import WHATSAPP_RATE, shared_rate, telegram_limiter
 from bot.transports.telegram import TelegramChannel, TelegramPoller
 from bot.transports.whatsapp import WhatsAppChannel
 
@@ -63,6 +64,11 @@ class Runtime:
                 app.engine.clock,
                 public_url=config.server.public_url,
                 bot=telegram_bot,
+                limiter=telegram_limiter(
+                    app.engine.store,
+                    config.transports.telegram.chat_interval,
+                    config.transports.telegram.global_rate,
+                ),
             )
             self.dispatcher.register(self.telegram)
             if not self.telegram.webhook_mode:
@@ -70,6 +76,11 @@ class Runtime:
         if config.transports.whatsapp.enabled:
             self.whatsapp = WhatsAppChannel(
                 config.transports.whatsapp, app.engine, self.dispatcher, http=whatsapp_http
+            )
+            self.whatsapp.rate = shared_rate(
+                app.engine.store,
+                f"whatsapp:{config.transports.whatsapp.phone_number_id}",
+                WHATSAPP_RATE,
             )
             self.dispatcher.register(self.whatsapp)
         app.engine.outbox_channels = frozenset(self.dispatcher.channels)

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from bot.transports.telegram import RateLimiter
 
 Reserve = Callable[[str, float], float]
+WHATSAPP_RATE = 80.0  # messages per second from one business number (Cloud API default)
 
 
 class SharedRate:

@@ -47,6 +47,7 @@ from bot.transports.outbox import (
     split_text,
     truncate,
 )
+from bot.transports.shared_rate import SharedRate
 
 log = logging.getLogger("mentorbot.whatsapp")
 
@@ -361,6 +362,7 @@ class WhatsAppChannel:
         self._sleep = sleep
         base = f"{config.api_base_url.rstrip('/')}/v{config.api_version}"
         self.http = http or httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0))
+        self.rate: SharedRate | None = None  # the number's rate across workers (runner sets it)
         self._messages_url = f"{base}/{config.phone_number_id}/messages"
         self._headers = {"Authorization": f"Bearer {config.token}"}
 
@@ -522,6 +524,8 @@ class WhatsAppChannel:
         """One Graph API call; rate-limit errors are retried after the configured delays."""
         delays = self.config.retry_delays
         for attempt in range(len(delays) + 1):
+            if self.rate is not None:
+                await self.rate.acquire()
             try:
                 response = await self.http.post(self._messages_url, json=payload,
                                                 headers=self._headers)
