@@ -1,25 +1,26 @@
-"""Benchmark of the whole engine: throughput, cost as the organisation grows, start-up, memory.
+"""Benchmark of the whole engine on the SQL store: throughput, fsyncs, growth, start-up, memory.
 
-    .venv/bin/python benchmarks/bench_engine.py [--quick] [--seed 7]
+    .venv/bin/python benchmarks/bench_engine.py [--quick]
 
-Every figure is printed next to a baseline measured in the same run, on the same machine:
+Every figure is printed next to a baseline measured in the same run, on the same machine
+(issue 10, "Performance"):
 
-- throughput: 200 mentees and their 20 mentors through the whole journey (charter signature,
-  structured question, 08:00 digest) in one `Simulator` run on a virtual clock, against the
-  floor of a durable per-message bot (parse a JSON event, one dict-based state machine step,
-  one fsynced append to a per-person file);
-- growth: the same small journey (2 mentors, 18 mentees) in a store that already holds 10
-  people, 10,000 people (on the roster, or 1,000 mentors on the roster and 9,000 mentees
-  enrolled by invitation), or one long-time mentee with 2,000 journal entries; the small store
-  is the baseline. The 08:00 digest job of each case runs in a forked child with a time limit;
-- start-up: time to the first answer of `python -m bot simulate -` with one event (median of a
-  few runs) against a one-event floor bot; and whether spaCy is imported for a "Bonjour";
-- memory: resident memory of a fresh process whose engine serves 500 of 10,000 people with open
-  conversations; the baseline is the same process before the engine was built.
+- throughput: `simulate` end to end (parse the JSON event, the engine's turn committed in the
+  SQLite store, the reply printed through the outbox and marked sent) against the floor of a
+  durable per-message bot (parse, one dict-based state machine step, one fsynced append,
+  print), interleaved in chunks of the same script, after a warm-up, with the identifying
+  model loaded and texts that make it run;
+- fsyncs per turn: `mentorbot simulate` in a child under `strace -f -c` (when strace exists),
+  counted for a short and a long script, the difference divided by the extra messages;
+- growth: a small journey, the 08:00 digest round and the nightly purge in stores that already
+  hold 10 to 100,000 people (written directly into the SQLite file with `executemany`, no
+  fsync), interleaved across the stores; the store of 10 is the baseline;
+- start-up: time to the first answer of `python -m bot simulate -` with one event, against a
+  one-event floor bot; whether spaCy is imported for a "Bonjour";
+- memory: resident memory of a fresh process whose engine serves some of 10,000 stored
+  people; the baseline is the same process before the engine was built.
 
-Populations are written directly in the store's own file format (one `TinyStore.save_person`
-gives the bytes of a template), without fsync, to keep the set-up short. Nothing is asserted:
-the figures depend on the machine, its disk and its fsync.
+Nothing is asserted: the figures depend on the machine, its load, its disk and its fsync.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import os
 import random
 import resource
 import shutil
-import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -43,7 +44,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,34 +55,39 @@ from bot.config import Config  # noqa: E402
 from bot.engine.charter import charter_version  # noqa: E402
 from bot.engine.texts import REQUIRED_TEXTS  # noqa: E402
 from bot.flows.loader import load_flows  # noqa: E402
-from bot.store import JournalEntry, PersonData, SharedData, TinyStore  # noqa: E402
-from bot.store.durable import json_bytes, json_line  # noqa: E402
-from bot.store.tinystore import person_dir_name  # noqa: E402
+from bot.policies.identifying import model as identifying_model  # noqa: E402
+from bot.store.sqlite import SQLiteStore, database_path  # noqa: E402
 from bot.transports.simulate import Simulator, parse_script  # noqa: E402
 
 START = datetime.fromisoformat("2026-11-30T05:00:00+01:00")  # a Monday, before opening
 DIGEST_AT = datetime.fromisoformat("2026-11-30T08:00:00+01:00")
 ARTICLES = 6
+# The context runs the identifying model ("Kickoff" is a capitalised word inside a sentence:
+# only the model can tell it is not a name) and is accepted; the other parts pass on the rules.
 QUESTION = {
     "fr": [
         "Poser une question",
-        "Dans mon équipe, une collègue conteste systématiquement les priorités fixées en "
-        "réunion.",
+        "Dans mon équipe, une collègue conteste systématiquement les priorités fixées au "
+        "Kickoff.",
         "J'ai essayé d'en parler avec elle après la réunion ; je pense qu'elle se sent exclue.",
         "J'hésite entre l'associer à la préparation ou recadrer : quel regard sur ma posture ?",
         "Envoyer",
     ],
     "en": [
         "Ask a question",
-        "In my team, a colleague keeps questioning the priorities I set in our weekly meeting.",
+        "Dans mon équipe, une collègue conteste systématiquement les priorités fixées au "
+        "Kickoff.",
         "I tried to talk with her after the meeting and I think she feels left out of decisions.",
         "I hesitate between involving her earlier or reframing: how do you see my stance?",
         "Send",
     ],
 }
+# The same journey with a context the rules accept alone (the model stays idle).
+PLAIN_CONTEXT = ("Dans mon équipe, une collègue conteste systématiquement les priorités fixées "
+                 "en réunion.")
 SUBMIT = {QUESTION["fr"][-1], QUESTION["en"][-1]}
 NAMES = ["Camille Martin", "Louis Bernard", "Chloé Petit", "Hugo Durand", "Léa Moreau"]
-DIGEST_LIMIT = 15.0  # seconds: a digest job slower than this is reported as "> limit"
+CHUNK = 40  # messages per chunk when the engine and the floor are interleaved
 
 
 # -- small helpers ------------------------------------------------------------------------------
@@ -162,11 +168,13 @@ def person(pid: str, role: str, name: str, mentor: str | None = None,
     return out
 
 
+def config_dict(data: Path, people: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"locale": "fr", "timezone": "Europe/Paris", "storage": {"path": str(data)},
+            "people": people}
+
+
 def make_config(data: Path, people: list[dict[str, Any]]) -> Config:
-    return Config.model_validate(
-        {"locale": "fr", "timezone": "Europe/Paris", "storage": {"path": str(data)},
-         "people": people}
-    )
+    return Config.model_validate(config_dict(data, people))
 
 
 @dataclass
@@ -190,8 +198,8 @@ def cast(prefix: str, mentors: int, mentees: int) -> Cast:
     return out
 
 
-def journey_lines(c: Cast, start: datetime = START, digest: bool = True) -> list[str]:
-    """Everyone signs (round robin, a second apart), every mentee asks, then the digest."""
+def journey_lines(c: Cast, start: datetime = START, plain: bool = False) -> list[str]:
+    """Everyone signs (round robin, a second apart), then every mentee asks a question."""
     lines: list[str] = []
     clock = start
     number = 0
@@ -200,7 +208,7 @@ def journey_lines(c: Cast, start: datetime = START, digest: bool = True) -> list
         nonlocal clock, number
         number += 1
         lines.append(json.dumps({"at": clock.isoformat(), "from": pid, "text": text,
-                                 "id": f"msg-{number}"}, ensure_ascii=False))
+                                 "id": f"{pid}-{number}"}, ensure_ascii=False))
         clock += timedelta(seconds=1)
 
     names = {p["id"]: p["name"] for p in c.people}
@@ -211,11 +219,14 @@ def journey_lines(c: Cast, start: datetime = START, digest: bool = True) -> list
             say(pid, sign[index] if index < len(sign) else names[pid])
     for index in range(len(QUESTION["fr"])):
         for pid, locale in c.mentees:
-            say(pid, QUESTION[locale][index])
-    if digest:
-        assert clock < DIGEST_AT, "the journey must end before the 08:00 digest"
-        lines.append(json.dumps({"at": DIGEST_AT.isoformat(), "tick": True}))
+            text = QUESTION[locale][index]
+            say(pid, PLAIN_CONTEXT if plain and index == 1 else text)
+    assert clock < DIGEST_AT, "the journey must end before the 08:00 digest"
     return lines
+
+
+def chunks(lines: list[str], size: int) -> list[list[str]]:
+    return [lines[i:i + size] for i in range(0, len(lines), size)]
 
 
 # -- the floor: the least a durable per-message bot must do --------------------------------------
@@ -228,21 +239,17 @@ FLOOR_MACHINE["start"] = FLOOR_STEPS[0]
 
 
 class FloorBot:
-    """Parse a JSON event, one dict-based state machine step, one fsynced append per message.
+    """Parse a JSON event, one dict-based state machine step, one fsynced append, print."""
 
-    With `atomic_state`, the state is also written the way the store writes a person file
-    (temp file, fsync, rename, directory fsync): the floor of the store's own durability."""
-
-    def __init__(self, root: Path, atomic_state: bool = False) -> None:
+    def __init__(self, root: Path, output: IO[str]) -> None:
         self.root = root
-        self.atomic_state = atomic_state
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.output = output
         self.state: dict[str, str] = {}
 
-    def handle(self, line: str) -> str | None:
+    def handle(self, line: str) -> None:
         event = json.loads(line)
-        sender = event.get("from")
-        if sender is None:
-            return None
+        sender = event["from"]
         step = FLOOR_MACHINE[self.state.get(sender, "start")]
         self.state[sender] = step
         record = json.dumps({"at": event["at"], "id": event.get("id"), "in": event.get("text"),
@@ -251,20 +258,9 @@ class FloorBot:
             handle.write(record.encode("utf-8") + b"\n")
             handle.flush()
             os.fsync(handle.fileno())
-        if self.atomic_state:
-            path = self.root / f"{quote(sender, safe='')}.json"
-            tmp = path.with_name(f".{path.name}.tmp")
-            with open(tmp, "wb") as handle:
-                handle.write(json.dumps({"step": step}).encode("utf-8"))
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-            fd = os.open(self.root, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        return json.dumps({"to": sender, "text": f"step {step}"})
+        self.output.write(json.dumps({"at": event["at"], "to": sender, "text": f"step {step}"},
+                                     ensure_ascii=False) + "\n")
+        self.output.flush()
 
 
 FLOOR_SCRIPT = """
@@ -279,366 +275,366 @@ print(json.dumps({"to": event["from"], "text": "welcome"}), flush=True)
 """
 
 
-# -- running the engine --------------------------------------------------------------------------
+# -- the engine as `simulate` runs it ------------------------------------------------------------
 
 
-@dataclass
-class Run:
-    latencies: list[float]  # per message, seconds
-    ticks: list[float]  # per scheduled tick (digest jobs), seconds
-    wall: float
-    sent: int
+class ModelMeter:
+    """Wraps the loaded spaCy pipeline: how often the identifying model runs, and its time."""
 
-    @property
-    def messages(self) -> int:
-        return len(self.latencies)
+    def __init__(self) -> None:
+        self.calls = 0
+        self.seconds = 0.0
+        self._model: Any = None
 
+    def install(self) -> None:
+        name = identifying_model.MODEL_NAME
+        self._model = identifying_model.load_model(name)
+        identifying_model._models[name] = self  # the detector calls load_model(name)(text)
 
-def run_engine(config: Config, lines: list[str]) -> Run:
-    first = parse_script(lines[:1])[0]
-    simulator = Simulator(config, first.at)
-    latencies: list[float] = []
-    ticks: list[float] = []
-    sent = 0
-    began = time.perf_counter()
-    for line in lines:
+    def __call__(self, text: str) -> Any:
         t0 = time.perf_counter()
-        [event] = parse_script([line])
-        sent += len(simulator.feed(event))
-        elapsed = time.perf_counter() - t0
-        (ticks if event.tick else latencies).append(elapsed)
-    return Run(latencies, ticks, time.perf_counter() - began, sent)
+        try:
+            return self._model(text)
+        finally:
+            self.calls += 1
+            self.seconds += time.perf_counter() - t0
 
 
-def run_floor(root: Path, lines: list[str], atomic_state: bool = False) -> Run:
-    root.mkdir()
-    bot = FloorBot(root, atomic_state)
-    latencies: list[float] = []
-    sent = 0
-    began = time.perf_counter()
-    for line in lines:
-        t0 = time.perf_counter()
-        answer = bot.handle(line)
-        if answer is not None:
-            sent += 1
-            latencies.append(time.perf_counter() - t0)
-    return Run(latencies, [], time.perf_counter() - began, sent)
+class SimulateRun:
+    """`simulate`'s loop (bot.transports.simulate.simulate), fed line by line: parse the
+    event, run what is due and the turn, print the outbox's lines, mark them sent."""
+
+    def __init__(self, config: Config, output: IO[str]) -> None:
+        self.simulator = Simulator(config, START)
+        self.output = output
+        self.sent = 0
+        self.latencies: list[float] = []
+
+    def feed(self, lines: list[str]) -> float:
+        began = time.perf_counter()
+        for raw in lines:
+            t0 = time.perf_counter()
+            [event] = parse_script([raw])
+            out = self.simulator.feed(event, confirm=False)
+            for line in out:
+                self.output.write(line + "\n")
+            self.output.flush()
+            self.simulator.confirm()
+            self.sent += len(out)
+            self.latencies.append(time.perf_counter() - t0)
+        return time.perf_counter() - began
+
+    def close(self) -> None:
+        self.simulator.close()
 
 
-# -- populations written in the store's own format -----------------------------------------------
+def interleave(engine: SimulateRun, floor: FloorBot, lines: list[str]) -> tuple[float, float]:
+    """The same chunks through the engine and the floor, alternating which goes first."""
+    engine_s = floor_s = 0.0
+    for n, chunk in enumerate(chunks(lines, CHUNK)):
+        def run_floor(chunk: list[str] = chunk) -> float:
+            t0 = time.perf_counter()
+            for line in chunk:
+                floor.handle(line)
+            return time.perf_counter() - t0
 
-
-class Population:
-    """Writes people directly as `TinyStore` files (templates made by `save_person`), no fsync."""
-
-    def __init__(self, root: Path) -> None:
-        flows = load_flows(ROOT / "flows", REQUIRED_TEXTS)
-        self.version = charter_version(flows)
-        self.homes = flows.homes
-        self.root = root
-        self.people = root / "people"
-        self.people.mkdir(parents=True, exist_ok=True)
-        self._templates: dict[str, tuple[bytes, bytes]] = {}
-
-    def _signature(self) -> dict[str, Any]:
-        return {"version": self.version, "name": "Camille Martin",
-                "at": "2026-09-01T09:00:00+02:00", "channel": "console"}
-
-    def _template(self, key: str, data: PersonData, journal: list[JournalEntry]) -> tuple[
-            bytes, bytes]:
-        if key not in self._templates:
-            with scratch("template") as tmp:
-                store = TinyStore(tmp)
-                store.save_person(data)
-                person_bytes = (tmp / "people" / person_dir_name(data.id) / "person.json")
-                self._templates[key] = (
-                    person_bytes.read_bytes(),
-                    "".join(json_line(e.to_dict()) + "\n" for e in journal).encode("utf-8"),
-                )
-        return self._templates[key]
-
-    def _write(self, pid: str, files: tuple[bytes, bytes]) -> None:
-        directory = self.people / person_dir_name(pid)
-        directory.mkdir()
-        (directory / "person.json").write_bytes(files[0])
-        (directory / "journal.jsonl").write_bytes(files[1])
-
-    @staticmethod
-    def _journal(count: int, at: str = "2026-10-05T10:00:00+02:00") -> list[JournalEntry]:
-        entries = []
-        for n in range(count):
-            source = f"old-{n // 2}"
-            if n % 2 == 0:
-                entries.append(JournalEntry(at, "in", "Voici où j'en suis de ma réflexion.",
-                                            key=f"{source}#1"))
-            else:
-                entries.append(JournalEntry(at, "out", "Merci, c'est noté. Et ensuite ?",
-                                            key=f"{source}#2"))
-        return entries
-
-    def mentee(self, pid: str) -> None:
-        """Signed, halfway through a question: an open conversation."""
-        data = PersonData(
-            id="console:template",
-            state={"flow": "question", "step": "analysis",
-                   "answers": {"context": QUESTION["fr"][1]}},
-            signatures=[self._signature()],
-            applied=[f"old-{n}" for n in range(10)],
-            meta={"last_inbound_at": "2026-10-05T10:00:00+02:00"},
-        )
-        self._write(pid, self._template("mentee", data, self._journal(20)))
-
-    def mentor(self, pid: str) -> None:
-        home = self.homes["mentor"]
-        data = PersonData(
-            id="console:template",
-            state={"flow": home.flow, "step": home.step},
-            signatures=[self._signature()],
-            applied=[f"old-{n}" for n in range(10)],
-        )
-        self._write(pid, self._template("mentor", data, self._journal(20)))
-
-    def long_timer(self, pid: str, journal: int, applied: int, questions: int) -> None:
-        """Years of use: a long journal, many remembered ids, past questions all answered.
-        Their charter signature is of an older version, so they sign again like newcomers."""
-        past = [
-            {"id": f"Q{90000 + n}", "status": "closed", "submitted_at": "2026-01-05T09:00:00+01:00",
-             "mentor": None, "context": QUESTION["fr"][1], "analysis": QUESTION["fr"][2],
-             "ask": QUESTION["fr"][3],
-             "answers": [{"at": "2026-01-06T09:00:00+01:00", "text": QUESTION["fr"][2]}]}
-            for n in range(questions)
-        ]
-        data = PersonData(
-            id=pid, questions=past, applied=[f"old-{n}" for n in range(applied)],
-            signatures=[{**self._signature(), "version": "older-charter"}],
-        )
-        self._write(pid, self._template(f"long-{pid}", data, self._journal(journal)))
-
-    def save_shared(self, shared: SharedData) -> None:
-        """The store's layout: enrollments and the question index in files of their own."""
-        files = {"shared.json": ("counters", "invitations", "scheduler", "transports"),
-                 "enrolled.json": ("enrolled",), "questions.json": ("questions",)}
-        for filename, names in files.items():
-            (self.root / filename).write_bytes(json_bytes(
-                {name: {"1": dict(getattr(shared, name))} for name in names}))
-
-
-def populate(root: Path, size: int, via: str) -> list[dict[str, Any]]:
-    """`size` people (a mentor for every 9 mentees) with open conversations; returns the roster
-    entries to add to the config (everyone, or only the mentors when mentees were invited)."""
-    pop = Population(root)
-    mentors = max(1, size // 10)
-    roster: list[dict[str, Any]] = []
-    enrolled: dict[str, dict[str, Any]] = {}
-    mentor_ids = [f"console:pop-mentor-{m:05d}" for m in range(mentors)]
-    for pid in mentor_ids:
-        pop.mentor(pid)
-        roster.append(person(pid, "mentor", "Marc Lefort"))
-    for e in range(size - mentors):
-        pid = f"console:pop-mentee-{e:05d}"
-        mentor = mentor_ids[e % mentors]
-        pop.mentee(pid)
-        if via == "invited":
-            enrolled[pid] = {"role": "mentee", "mentor": mentor, "name": "Camille Martin",
-                             "since": "2026-09-01T09:00:00+02:00"}
+        if n % 2:
+            floor_s += run_floor()
+            engine_s += engine.feed(chunk)
         else:
-            roster.append(person(pid, "mentee", "Camille Martin", mentor=mentor))
-    if enrolled:
-        pop.save_shared(SharedData(enrolled=enrolled))
-    return roster
-
-
-# -- the benchmarks ------------------------------------------------------------------------------
+            engine_s += engine.feed(chunk)
+            floor_s += run_floor()
+    return engine_s, floor_s
 
 
 def bench_throughput(report: Report, mentees: int) -> None:
-    print(f"\n== throughput: {mentees} mentees and {mentees // 10} mentors, whole journey")
-    c = cast("t", max(1, mentees // 10), mentees)
-    lines = journey_lines(c)
-    with scratch("throughput") as tmp:
-        config = make_config(tmp / "data", c.people)
-        engine = run_engine(config, lines)
-        store = TinyStore(tmp / "data")
-        asked = sum(len((store.load_person(pid) or PersonData(pid)).questions)
-                    for pid, _ in c.mentees)
-        floor = run_floor(tmp / "floor", lines)
-        atomic = run_floor(tmp / "floor-atomic", lines, atomic_state=True)
-    print(f"   {engine.messages} messages, {len(engine.ticks)} digest tick, {engine.sent} lines "
-          f"sent; {asked} questions stored (expected {mentees})")
-    rate = engine.messages / engine.wall
-    floor_rate = floor.messages / floor.wall
-    atomic_rate = atomic.messages / atomic.wall
-    print(f"   engine: {engine.wall:.2f} s wall ({sum(engine.ticks):.2f} s in the digest job); "
-          f"floor: {floor.wall:.2f} s; floor with the store's atomic state file: "
-          f"{atomic.wall:.2f} s")
-    report.add("throughput", "messages per second", f"{rate:,.0f}", f"{floor_rate:,.0f}",
-               f"{rate / floor_rate:.2f}", ">= 0.25")
-    for q in (50, 95, 99):
-        e, f = pct(engine.latencies, q), pct(floor.latencies, q)
-        report.add("throughput", f"latency p{q} per message", ms(e), ms(f), f"{e / f:.1f}x", "")
-    report.add("throughput", "messages per second vs a floor with atomic state",
-               f"{rate:,.0f}", f"{atomic_rate:,.0f}", f"{rate / atomic_rate:.2f}", "")
-    report.add("throughput", "latency p50 vs a floor with atomic state",
-               ms(pct(engine.latencies, 50)), ms(pct(atomic.latencies, 50)),
-               f"{pct(engine.latencies, 50) / pct(atomic.latencies, 50):.1f}x", "")
-    report.add("throughput", f"digest job ({mentees // 10} mentors)", ms(sum(engine.ticks)),
+    mentors = max(1, mentees // 10)
+    print(f"\n== throughput: `simulate` end to end, {mentees} mentees and {mentors} mentors "
+          f"(charter, then a question), interleaved with the floor in chunks of {CHUNK}")
+    warm = cast("w", 2, 6)
+    c = cast("t", mentors, mentees)
+    meter = ModelMeter()
+    meter.install()  # loaded before anything is measured: "with the model loaded"
+    results: dict[str, tuple[float, float, int, int, float]] = {}
+    with scratch("throughput") as tmp, open(os.devnull, "w", encoding="utf-8") as sink:
+        for plain in (False, True):
+            label = "plain" if plain else "model"
+            config = make_config(tmp / f"data-{label}", warm.people + c.people)
+            engine = SimulateRun(config, sink)
+            floor = FloorBot(tmp / f"floor-{label}", sink)
+            try:
+                interleave(engine, floor, journey_lines(warm, plain=plain))  # warm-up
+                lines = journey_lines(c, START + timedelta(minutes=10), plain=plain)
+                calls0, model0 = meter.calls, meter.seconds
+                engine.latencies.clear()
+                engine_s, floor_s = interleave(engine, floor, lines)
+                results[label] = (engine_s, floor_s, len(lines), meter.calls - calls0,
+                                  meter.seconds - model0)
+                if not plain:
+                    latencies = list(engine.latencies)
+                with engine.simulator.app.engine.store.read() as uow:
+                    asked = sum(len(uow.questions_of(pid)) for pid, _ in c.mentees)
+                print(f"   {label}: {len(lines)} messages, {asked} questions stored (expected "
+                      f"{mentees}); engine {engine_s:.2f} s, floor {floor_s:.2f} s; identifying "
+                      f"model ran {meter.calls - calls0} times, "
+                      f"{(meter.seconds - model0):.2f} s")
+            finally:
+                engine.close()
+    engine_s, floor_s, count, calls, model_s = results["model"]
+    rate, floor_rate = count / engine_s, count / floor_s
+    report.add("throughput", "simulate messages/s (texts that run the model)", f"{rate:,.0f}",
+               f"{floor_rate:,.0f} (floor)", f"{rate / floor_rate:.2f}", ">= 0.5")
+    report.add("throughput", "identifying model runs per message", f"{calls / count:.2f}",
+               "-", "", "")
+    report.add("throughput", "engine time per message, of which the model",
+               ms(engine_s / count), ms(model_s / count) + " (model)",
+               f"{model_s / engine_s:.0%}", "")
+    without = engine_s - model_s
+    report.add("throughput", "simulate messages/s, the model's own time left out",
+               f"{count / without:,.0f}", f"{floor_rate:,.0f} (floor)",
+               f"{floor_s / without:.2f}", "")
+    p_engine, p_floor, p_count, _, _ = results["plain"]
+    report.add("throughput", "simulate messages/s (texts the rules accept alone)",
+               f"{p_count / p_engine:,.0f}", f"{p_count / p_floor:,.0f} (floor)",
+               f"{p_floor / p_engine:.2f}", "")
+    for q in (50, 99):
+        report.add("throughput", f"latency p{q} per message (texts that run the model)",
+                   ms(pct(latencies, q)), ms(floor_s / count) + " (floor mean)", "", "")
+
+
+# -- fsyncs per turn, counted by strace -----------------------------------------------------------
+
+
+def bench_fsyncs(report: Report, mentees: int) -> None:
+    print("\n== fsyncs per turn: `mentorbot simulate` under strace -f -c")
+    strace = shutil.which("strace")
+    if strace is None:
+        print("   strace is not installed (apt-get install -y strace): figure skipped")
+        report.add("fsyncs", "fsync + fdatasync per message", "skipped (no strace)", "-", "",
+                   "<= 2")
+        return
+    c = cast("f", max(1, mentees // 10), mentees)
+    lines = journey_lines(c, plain=True)
+    counts: dict[int, int] = {}
+    with scratch("fsync") as tmp:
+        config = tmp / "config.yaml"
+        config.write_text(json.dumps(config_dict(tmp / "unused", c.people)), encoding="utf-8")
+        for size in (1, len(lines)):
+            script = tmp / f"script-{size}.jsonl"
+            script.write_text("\n".join(lines[:size]) + "\n", encoding="utf-8")
+            trace = tmp / f"strace-{size}.txt"
+            done = subprocess.run(
+                [strace, "-f", "-c", "-o", str(trace), "-e", "trace=fsync,fdatasync",
+                 sys.executable, "-m", "bot", "simulate", str(script), "--config", str(config),
+                 "--data", str(tmp / f"data-{size}")],
+                capture_output=True, text=True, timeout=600, cwd=tmp, check=False,
+                env={**os.environ, "PYTHONPATH": str(ROOT)})
+            if done.returncode != 0:
+                detail = (done.stderr.strip() or "?").splitlines()[-1]
+                print(f"   strace run failed ({detail}): figure skipped")
+                report.add("fsyncs", "fsync + fdatasync per message", "skipped (strace failed)",
+                           "-", "", "<= 2")
+                return
+            counts[size] = _syscalls(trace.read_text(encoding="utf-8"))
+            answers = len(done.stdout.splitlines())
+            print(f"   {size} message(s): {counts[size]} fsync/fdatasync calls, {answers} lines "
+                  "printed")
+    per = (counts[len(lines)] - counts[1]) / (len(lines) - 1)
+    report.add("fsyncs", "fsync + fdatasync per message (simulate)", f"{per:.2f}",
+               "1 (floor)", f"{per:.2f}x", "<= 2")
+    report.add("fsyncs", "fsyncs to open a new store and answer one message", f"{counts[1]}",
                "-", "", "")
 
 
-def _digest_in_child(simulator: Simulator, limit: float) -> tuple[float | None, int]:
-    """Run the 08:00 tick in a forked child, killed after `limit` seconds. (elapsed, lines)"""
-    read_end, write_end = os.pipe()
-    child = os.fork()
-    if child == 0:  # pragma: no cover - the child
-        os.close(read_end)
-        code = 0
-        try:
-            [tick] = parse_script([json.dumps({"at": DIGEST_AT.isoformat(), "tick": True})])
-            t0 = time.perf_counter()
-            out = simulator.feed(tick)
-            os.write(write_end, json.dumps([time.perf_counter() - t0, len(out)]).encode())
-        except BaseException:
-            code = 1
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        pid, _ = os.waitpid(child, os.WNOHANG)
-        if pid:
-            break
-        time.sleep(0.02)
-    else:
-        os.kill(child, signal.SIGKILL)
-        os.waitpid(child, 0)
-        os.close(read_end)
-        return None, 0
-    raw = os.read(read_end, 1024)
-    os.close(read_end)
-    if not raw:
-        return None, 0
-    elapsed, count = json.loads(raw)
-    return float(elapsed), int(count)
+def _syscalls(summary: str) -> int:
+    """The calls counted by `strace -c` for fsync and fdatasync."""
+    total = 0
+    for line in summary.splitlines():
+        cells = line.split()
+        if cells and cells[-1] in ("fsync", "fdatasync") and len(cells) >= 4:
+            total += int(cells[3])
+    return total
+
+
+# -- populations written straight into the SQLite file ------------------------------------------
+
+OLD = "2024-06-01T09:00:00+02:00"  # older than the retention (730 days): the purge removes it
+RECENT = "2026-11-20T09:00:00+01:00"
+EXPIRED_JOURNAL, EXPIRED_QUESTIONS, EXPIRED_IDS, EXPIRED_SENT = 1000, 100, 1000, 1000
+
+
+def populate(root: Path, size: int) -> list[dict[str, Any]]:
+    """`size` people stored (a mentor for every 19 mentees), signed, with open conversations,
+    a short recent journal, an answered question each, remembered message ids and sent
+    messages; plus a fixed amount of data past its retention, the same whatever the size,
+    for the purge. Mentors are on the roster (returned, for the config); mentees were enrolled
+    by invitation (stored). Written with `executemany` and no fsync: set-up only."""
+    flows = load_flows(ROOT / "flows", REQUIRED_TEXTS)
+    version = charter_version(flows)
+    mentor_home = flows.homes["mentor"]
+    SQLiteStore(root).close()  # the schema, as the engine creates it
+    mentors = [f"console:pop-mentor-{m:05d}" for m in range(max(1, size // 20))]
+    mentees = [f"console:pop-mentee-{e:06d}" for e in range(size - len(mentors))]
+    open_state = json.dumps({"flow": "question", "step": "analysis",
+                             "answers": {"context": QUESTION["fr"][1]}}, ensure_ascii=False)
+    mentor_state = json.dumps({"flow": mentor_home.flow, "step": mentor_home.step})
+    people = [(pid, None, None, "Marc Lefort", None, None, mentor_state, RECENT)
+              for pid in mentors]
+    people += [(pid, "mentee", mentors[n % len(mentors)], "Camille Martin", "fr",
+                "2026-09-01T09:00:00+02:00", open_state, RECENT)
+               for n, pid in enumerate(mentees)]
+    everyone = mentors + mentees
+    conn = sqlite3.connect(database_path(root), isolation_level=None)
+    try:
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute("BEGIN")
+        conn.executemany(
+            "INSERT INTO people (id, role, mentor, name, locale, enrolled_at, state, "
+            "last_inbound_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", people)
+        conn.executemany(
+            "INSERT INTO signatures (person, seq, version, name, at, channel) "
+            "VALUES (?, 0, ?, 'Camille Martin', '2026-09-01T09:00:00+02:00', 'console')",
+            [(pid, version) for pid in everyone])
+        conn.executemany(
+            "INSERT INTO journal (person, at, direction, kind, text, key) "
+            "VALUES (?, ?, ?, 'message', ?, ?)",
+            [(pid, RECENT, direction, text, f"pop-{n}-{pid}")
+             for pid in everyone
+             for n, (direction, text) in enumerate([("in", QUESTION["fr"][2]),
+                                                    ("out", "Merci, c'est noté.")])]
+            + [(everyone[n % len(everyone)], OLD, "in", QUESTION["fr"][2], f"old-{n}")
+               for n in range(EXPIRED_JOURNAL)])
+        questions = [(n + 1, pid, mentors[n % len(mentors)], "answered", RECENT, None)
+                     for n, pid in enumerate(mentees)]
+        questions += [(len(mentees) + n + 1, mentees[n % len(mentees)], mentors[0], "closed",
+                       OLD, OLD) for n in range(EXPIRED_QUESTIONS if mentees else 0)]
+        conn.executemany(
+            "INSERT INTO questions (number, mentee, mentor, status, context, analysis, ask, "
+            "submitted_at, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(n, pid, m, status, QUESTION["fr"][1], QUESTION["fr"][2], QUESTION["fr"][3], at,
+              closed) for n, pid, m, status, at, closed in questions])
+        conn.executemany(
+            "INSERT INTO thread (question, kind, at, text) VALUES (?, 'answer', ?, ?)",
+            [(q[0], q[4], "Proposez-lui de co-construire l'ordre du jour.") for q in questions])
+        conn.execute("INSERT INTO counters (name, value) VALUES ('question', ?)",
+                     (len(questions),))
+        conn.executemany(
+            "INSERT INTO processed (message_id, person, at) VALUES (?, ?, ?)",
+            [(f"pop-{n}-{pid}", pid, RECENT) for pid in everyone for n in range(2)]
+            + [(f"old-{n}", everyone[n % len(everyone)], "2026-10-01T09:00:00+02:00")
+               for n in range(EXPIRED_IDS)])
+        conn.executemany(
+            "INSERT INTO outbox (key, recipient, channel, text, choices, meta, status, "
+            "queued_at, sent_at) VALUES (?, ?, 'console', 'Merci, c''est noté.', '[]', '{}', "
+            "'sent', ?, ?)",
+            [(f"pop-{pid}", pid, "2026-11-29T09:00:00+01:00", "2026-11-29T09:00:00+01:00")
+             for pid in everyone]
+            + [(f"old-{n}", everyone[n % len(everyone)], "2026-11-01T09:00:00+01:00",
+                "2026-11-01T09:00:00+01:00") for n in range(EXPIRED_SENT)])
+        conn.execute("COMMIT")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    return [person(pid, "mentor", "Marc Lefort") for pid in mentors]
 
 
 @dataclass
-class GrowthCase:
-    name: str
+class Case:
     size: int
-    via: str = "roster"
-    journal: int = 0  # each journey mentee already holds this many journal entries...
-    applied: int = 0  # ...remembers this many message ids...
-    questions: int = 0  # ...and has asked this many questions before
-    latencies: list[float] = field(default_factory=list)
-    submits: list[float] = field(default_factory=list)  # the "Send" that submits a question
+    tmp: Path
     setup: float = 0.0
-    simulator: Simulator | None = None
-    tmp: Path | None = None
+    run: SimulateRun | None = None
+    digest: float = 0.0
+    digest_sent: int = 0
+    mentors: int = 0
+    purge: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return f"{self.size:,} people stored"
 
 
-GROWTH_ROUNDS = 2
-
-
-def bench_growth(report: Report, population: int) -> None:
-    print(f"\n== growth: 2 mentors and 18 mentees through the journey ({GROWTH_ROUNDS} rounds, "
-          f"interleaved), in stores of 10 and {population:,} people")
-    cases = [
-        GrowthCase("store of 10", 10),
-        GrowthCase(f"{population:,} on the roster", population),
-        GrowthCase(f"{population:,}, mentees invited", population, via="invited"),
-        GrowthCase("mentees with 2,000 journal entries", 10, journal=2000),
-        GrowthCase("mentees with 2,000 entries, 2,000 ids, 40 questions", 10, journal=2000,
-                   applied=2000, questions=40),
-    ]
-    casts = [cast(f"g{r}", 2, 18) for r in range(GROWTH_ROUNDS)]
-    scripts = [journey_lines(c, START + timedelta(hours=r), digest=False)
-               for r, c in enumerate(casts)]
-    journey_people = [p for c in casts for p in c.people]
+def bench_growth(report: Report, sizes: list[int]) -> None:
+    print(f"\n== growth: 2 mentors and 18 mentees ask a question in stores of "
+          f"{', '.join(f'{s:,}' for s in sizes)} people (interleaved in chunks of {CHUNK}); "
+          "then the 08:00 digest round and the nightly purge")
+    journey = cast("g", 2, 18)
+    lines = journey_lines(journey)
+    cases: list[Case] = []
+    sink = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - closed below
     try:
-        for case in cases:
-            case.tmp = Path(tempfile.mkdtemp(prefix="mentorbot-bench-growth-"))
-            data = case.tmp / "data"
+        for size in sizes:
+            case = Case(size, Path(tempfile.mkdtemp(prefix="mentorbot-bench-growth-")))
+            cases.append(case)
             t0 = time.perf_counter()
-            roster = populate(data, case.size, case.via)
-            if case.journal or case.applied or case.questions:
-                pop = Population(data)
-                for c in casts:
-                    for pid, _ in c.mentees:
-                        pop.long_timer(pid, case.journal, case.applied, case.questions)
+            roster = populate(case.tmp / "data", size)
             case.setup = time.perf_counter() - t0
-            config = make_config(data, roster + journey_people)
-            case.simulator = Simulator(config, START)
-        for script in scripts:  # round after round, each case in turn: drifts hit all alike
-            for case in cases:
-                assert case.simulator is not None
-                for line in script:
-                    t1 = time.perf_counter()
-                    [event] = parse_script([line])
-                    case.simulator.feed(event)
-                    elapsed = time.perf_counter() - t1
-                    case.latencies.append(elapsed)
-                    if event.text in SUBMIT:
-                        case.submits.append(elapsed)
-        base = cases[0]
-        base_median = statistics.median(base.latencies)
-        base_mean = statistics.fmean(base.latencies)
-        base_digest = base_submit = float("nan")
+            case.mentors = len(roster) + len(journey.mentors)
+            case.run = SimulateRun(make_config(case.tmp / "data", roster + journey.people), sink)
+        for n, chunk in enumerate(chunks(lines, CHUNK)):  # every store in turn, rotating
+            for k in range(len(cases)):
+                case = cases[(n + k) % len(cases)]
+                assert case.run is not None
+                case.run.feed(chunk)
+        for case in cases:  # the digest round, then the purge, each store in turn
+            assert case.run is not None
+            simulator = case.run.simulator
+            simulator.clock.set(DIGEST_AT)
+            t0 = time.perf_counter()
+            case.digest_sent = len(simulator.app.engine.run_digests(DIGEST_AT))
+            case.digest = time.perf_counter() - t0
+        purge_at = datetime.fromisoformat("2026-12-01T03:00:00+01:00")
         for case in cases:
-            assert case.simulator is not None
-            mentees_of = _time_mentees_of(case.simulator)
-            mentors = len(case.simulator.app.engine.directory.mentors())
-            digest, sent = _digest_in_child(case.simulator, DIGEST_LIMIT)
-            median = statistics.median(case.latencies)
-            mean = statistics.fmean(case.latencies)
-            submit = statistics.median(case.submits)
-            print(f"   {case.name}: set-up {case.setup:.1f} s; {len(case.latencies)} messages, "
-                  f"median {ms(median)}, mean {ms(mean)}, p99 {ms(pct(case.latencies, 99))}, "
-                  f"question submission median {ms(submit)}; digest job "
-                  + (f"{digest:.2f} s ({sent} lines)" if digest is not None
-                     else f"> {DIGEST_LIMIT:.0f} s (stopped)")
-                  + f"; one Directory.mentees_of {ms(mentees_of)}, made twice per signed "
-                  f"mentor ({mentors} mentors)")
+            assert case.run is not None
+            case.run.simulator.clock.set(purge_at)
+            t0 = time.perf_counter()
+            case.run.simulator.app.engine.purge(purge_at)
+            case.purge = time.perf_counter() - t0
+        base = cases[0]
+        base_stats = _growth_stats(base)
+        for case in cases:
+            stats = _growth_stats(case)
+            print(f"   {case.name}: set-up {case.setup:.1f} s; {len(stats['all'])} messages, "
+                  f"median {ms(stats['median'])}, mean {ms(stats['mean'])}, submission median "
+                  f"{ms(stats['submit'])}; digest round {case.digest * 1000:,.0f} ms "
+                  f"({case.mentors:,} mentors on the roster, {case.digest_sent} messages sent); "
+                  f"purge {case.purge * 1000:,.0f} ms")
             if case is base:
-                base_digest = digest or float("nan")
-                report.add("growth", f"per message, median ({case.name})", ms(median), "-",
-                           "1.00", "")
-                report.add("growth", f"per message, mean ({case.name})", ms(mean), "-", "1.00",
-                           "")
-                report.add("growth", f"question submission, median ({case.name})", ms(submit),
-                           "-", "1.00", "")
-                base_submit = submit
-                report.add("growth", f"digest job at 08:00 ({case.name})",
-                           f"{(digest or 0) * 1000:.0f} ms", "-", "1.00", "")
                 continue
-            report.add("growth", f"per message, median ({case.name})", ms(median),
-                       ms(base_median), f"{median / base_median:.2f}", "<= 1.10")
-            report.add("growth", f"per message, mean ({case.name})", ms(mean),
-                       ms(base_mean), f"{mean / base_mean:.2f}", "<= 1.10")
-            if case.size == base.size:
-                continue
-            report.add("growth", f"question submission, median ({case.name})", ms(submit),
-                       ms(base_submit), f"{submit / base_submit:.2f}", "")
-            if digest is None:
-                estimate = 2 * mentors * mentees_of
-                report.add("growth", f"digest job ({case.name})",
-                           f"> {DIGEST_LIMIT:.0f} s (est. {estimate:,.0f} s)",
-                           f"{base_digest * 1000:.0f} ms", "-", "")
-            else:
-                report.add("growth", f"digest job ({case.name})", f"{digest * 1000:,.0f} ms",
-                           f"{base_digest * 1000:.0f} ms", f"{digest / base_digest:.0f}", "")
+            for label, key in (("per message, median", "median"), ("per message, mean", "mean"),
+                               ("question submission, median", "submit")):
+                report.add("growth", f"{label} ({case.name})", ms(stats[key]),
+                           ms(base_stats[key]) + f" ({base.size})",
+                           f"{stats[key] / base_stats[key]:.2f}", "<= 1.1")
+            per_sent = case.digest / max(1, case.digest_sent)
+            base_per_sent = base.digest / max(1, base.digest_sent)
+            report.add("growth", f"digest round per message sent ({case.name})", ms(per_sent),
+                       ms(base_per_sent) + f" ({base.size})", f"{per_sent / base_per_sent:.2f}",
+                       "<= 1.1")
+            per_mentor = case.digest / case.mentors
+            base_per_mentor = base.digest / base.mentors
+            report.add("growth", f"digest round per roster mentor ({case.name})",
+                       ms(per_mentor), ms(base_per_mentor) + f" ({base.size})",
+                       f"{per_mentor / base_per_mentor:.2f}", "")
+            report.add("growth", f"nightly purge, same rows expired ({case.name})",
+                       f"{case.purge * 1000:,.1f} ms", f"{base.purge * 1000:,.1f} ms ({base.size})",
+                       f"{case.purge / base.purge:.2f}", "<= 1.1")
     finally:
         for case in cases:
-            if case.tmp is not None:
-                shutil.rmtree(case.tmp, ignore_errors=True)
+            if case.run is not None:
+                case.run.close()
+            shutil.rmtree(case.tmp, ignore_errors=True)
+        sink.close()
 
 
-def _time_mentees_of(simulator: Simulator) -> float:
-    """The cost of one `Directory.mentees_of` call, which a digest makes twice per mentor."""
-    directory = simulator.app.engine.directory
-    mentor = directory.mentors()[0].id
-    t0 = time.perf_counter()
-    directory.mentees_of(mentor)
-    return time.perf_counter() - t0
+def _growth_stats(case: Case) -> dict[str, Any]:
+    assert case.run is not None
+    latencies = case.run.latencies
+    lines = journey_lines(cast("g", 2, 18))
+    submits = [t for t, line in zip(latencies, lines, strict=True)
+               if json.loads(line)["text"] in SUBMIT]
+    return {"all": latencies, "median": statistics.median(latencies),
+            "mean": statistics.fmean(latencies), "submit": statistics.median(submits)}
 
 
 def bench_startup(report: Report, repeat: int) -> None:
@@ -765,7 +761,8 @@ def bench_memory(report: Report, population: int, sample: int) -> None:
     print(f"   RSS: imports {r['imports']:,} KiB, engine built {r['built']:,} KiB, after "
           f"{r['warm']} warm-up messages {r['warmed']:,} KiB, after {sample} people "
           f"{r['after']:,} KiB ({ms(r['per_message'])} per message; spaCy loaded: {r['spacy']}); "
-          f"a person.json is {r['person_bytes']:,} bytes")
+          f"a person's state is {r['state_bytes']:,} bytes; the database file "
+          f"{r['db_bytes'] / 2**20:.1f} MiB")
     growth = (r["after"] - r["warmed"]) * 1024 / sample
     report.add("memory", "RSS before the engine (imports)", f"{r['imports'] / 1024:.0f} MiB",
                "", "", "")
@@ -776,11 +773,9 @@ def bench_memory(report: Report, population: int, sample: int) -> None:
                f"{r['warmed'] / 1024:.0f} MiB", f"+{(r['after'] - r['warmed']) / 1024:.1f} MiB",
                "bounded")
     report.add("memory", "RSS growth per person who wrote", f"{growth:,.0f} B",
-               f"{r['person_bytes']:,} B (their person.json)",
-               f"{growth / r['person_bytes']:.2f}", "")
+               f"{r['state_bytes']:,} B (their state)", "", "")
     report.add("memory", "Python objects kept per person (tracemalloc)",
-               f"{r['traced']:,.0f} B", f"{r['person_bytes']:,} B (their person.json)",
-               f"{r['traced'] / r['person_bytes']:.2f}", "")
+               f"{r['traced']:,.0f} B", f"{r['state_bytes']:,} B (their state)", "", "")
 
 
 def memory_child(root: Path, population: int, sample: int) -> None:
@@ -790,7 +785,7 @@ def memory_child(root: Path, population: int, sample: int) -> None:
     from bot.messages import Inbound
 
     data = root / "data"
-    roster = populate(data, population, "roster")
+    roster = populate(data, population)
     gc.collect()
     imports = rss_kib()
     at = datetime.fromisoformat("2026-12-01T09:00:00+01:00")
@@ -798,7 +793,8 @@ def memory_child(root: Path, population: int, sample: int) -> None:
     engine = build_app(make_config(data, roster), clock).engine
     gc.collect()
     built = rss_kib()
-    mentees = [p["id"] for p in roster if p["role"] == "mentee"]
+    with engine.store.read() as uow:
+        mentees = [e.id for e in uow.enrollments()]
     rng = random.Random(11)
     chosen = rng.sample(mentees, sample + 20)
     warm, measured = chosen[:20], chosen[20:]
@@ -826,13 +822,14 @@ def memory_child(root: Path, population: int, sample: int) -> None:
     tracemalloc.stop()
     gc.collect()
     after = rss_kib()
-    state = engine.state_of(measured[0])
+    with engine.store.read() as uow:
+        state = uow.person(measured[0]).state
     assert state.get("step") == "ask", state  # the analysis was accepted: they moved on
-    person_bytes = (data / "people" / person_dir_name(measured[0]) / "person.json").stat().st_size
     print(json.dumps({"imports": imports, "built": built, "warm": len(warm), "warmed": warmed,
                       "after": after, "per_message": seconds / (sample // 2),
                       "traced": traced / (sample - sample // 2), "spacy": "spacy" in sys.modules,
-                      "person_bytes": person_bytes}))
+                      "state_bytes": len(json.dumps(state, ensure_ascii=False).encode()),
+                      "db_bytes": database_path(data).stat().st_size}))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -840,27 +837,33 @@ def main(argv: list[str] | None = None) -> int:
     if args[:1] == [MEMORY_CHILD]:
         memory_child(Path(args[1]), int(args[2]), int(args[3]))
         return 0
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--only", choices=["throughput", "fsyncs", "growth", "startup", "memory"],
+                        action="append", help="run only these parts (repeatable)")
     options = parser.parse_args(args)
-    mentees, population, sample, repeat = (200, 10_000, 500, 5)
+    mentees, fsync_mentees, sizes, population, sample, repeat = (
+        100, 20, [10, 1_000, 100_000], 10_000, 500, 5)
     if options.quick:
-        mentees, population, sample, repeat = (20, 500, 50, 2)
+        mentees, fsync_mentees, sizes, population, sample, repeat = (
+            20, 10, [10, 1_000, 10_000], 1_000, 50, 2)
     print(f"mentorbot engine benchmark — Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
-          f"data in {tempfile.gettempdir()}")
+          f"load average {os.getloadavg()[0]:.1f}, data in {tempfile.gettempdir()}")
     report = Report()
     began = time.perf_counter()
-    steps: list[Callable[[], None]] = [
-        lambda: bench_throughput(report, mentees),
-        lambda: bench_growth(report, population),
-        lambda: bench_startup(report, repeat),
-        lambda: bench_memory(report, population, sample),
-    ]
-    for step in steps:
-        step()
+    steps: dict[str, Callable[[], None]] = {
+        "throughput": lambda: bench_throughput(report, mentees),
+        "fsyncs": lambda: bench_fsyncs(report, fsync_mentees),
+        "growth": lambda: bench_growth(report, sizes),
+        "startup": lambda: bench_startup(report, repeat),
+        "memory": lambda: bench_memory(report, population, sample),
+    }
+    for name, step in steps.items():
+        if not options.only or name in options.only:
+            step()
     report.print()
-    print(f"\n(total {time.perf_counter() - began:.0f} s; figures depend on the machine and its "
-          "fsync; nothing is asserted)")
+    print(f"\n(total {time.perf_counter() - began:.0f} s; figures depend on the machine, its load "
+          "and its fsync; nothing is asserted)")
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from bot.policies.textnorm import fold, has_words
@@ -37,13 +38,18 @@ def _fold_markers(text: str) -> str:
     return " ".join(_HYPHENS.sub(" ", fold(text)).split())
 
 
+@lru_cache(maxsize=64)
+def _markers_pattern(markers: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One pattern for a step's markers, folded and compiled once (not on every message)."""
+    folded = [m for m in (_fold_markers(marker) for marker in markers) if m]
+    if not folded:
+        return None
+    return re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(m) for m in folded)})(?!\w)")
+
+
 def _contains_any(text: str, markers: list[str]) -> bool:
-    folded = f" {_fold_markers(text)} "
-    for marker in markers:
-        m = _fold_markers(marker)
-        if m and re.search(rf"(?<!\w){re.escape(m)}(?!\w)", folded):
-            return True
-    return False
+    pattern = _markers_pattern(tuple(markers))
+    return pattern is not None and pattern.search(f" {_fold_markers(text)} ") is not None
 
 
 def not_empty(text: str, params: Mapping[str, Any]) -> bool:

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from bot.policies.textnorm import fold
 
 MIN_PREFIX = 3
+
+
+@lru_cache(maxsize=1024)
+def _fold_label(label: str) -> str:
+    """A choice label folded once: the labels come from the flows, a fixed set."""
+    return fold(label)
 
 
 def pick(answer: str, options: Sequence[Sequence[str]]) -> int | None:
@@ -20,7 +27,7 @@ def pick(answer: str, options: Sequence[Sequence[str]]) -> int | None:
     wanted = fold(typed)
     if not wanted:
         return None
-    folded = [{fold(label) for label in labels} for labels in options]
+    folded = [{_fold_label(label) for label in labels} for labels in options]
     for i, labels in enumerate(folded, 1):
         if wanted in labels:
             return i

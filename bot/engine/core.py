@@ -350,11 +350,12 @@ class Engine:
                         continue
                     turn = Turn(self, uow, Party(data, mentor), source, when)
                     count = digest.deliver(turn, turn.party, empty_notice=False)
+                    if not count:
+                        continue  # nothing said, nothing changed: no write, no fsync
                     turn.finish()
                     uow.mark_processed(source, mentor.id, when.isoformat())
-                    if count:
-                        log.info("digest mentor=%s messages=%d", mentor.id, count)
-                        metrics.digest_sent()
+                    log.info("digest mentor=%s messages=%d", mentor.id, count)
+                    metrics.digest_sent()
                     out.extend(turn.out)
             except DamagedData as damaged:
                 log.error("digest skipped: unreadable person data person=%s", damaged.pid)

@@ -8,6 +8,7 @@ written thread.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from bot.domain import Question, QuestionStatus, ThreadItem, ThreadKind
 from bot.domain.records import OPEN_STATUSES
@@ -135,7 +136,9 @@ SHORTCUTS: dict[str, tuple[str, str]] = {
 }
 
 
+@lru_cache(maxsize=64)
 def _pattern(label: str) -> re.Pattern[str]:
+    """A shortcut label as a pattern, folded and compiled once per label."""
     escaped = re.escape(fold(label)).replace(re.escape("{qid}"), r"(q\d+)")
     return re.compile(rf"^{escaped}$")
 

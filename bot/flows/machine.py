@@ -52,6 +52,14 @@ class FlowMachine:
             auto_transitions=False,
             ignore_invalid_triggers=False,
         )
+        # The machine's transitions as a table, read once: firing an event through
+        # `transitions` builds an event chain per call, which every message paid for.
+        self._next: dict[tuple[str, str], str] = {
+            (source, trigger): str(found[0].dest)
+            for trigger, event in self._machine.events.items()
+            for source, found in event.transitions.items()
+            if found and found[0].dest is not None
+        }
 
     def fire(self, state: str, trigger: str) -> str:
         """The state reached from `state` by `trigger` (EXIT when the target is elsewhere).
@@ -61,11 +69,14 @@ class FlowMachine:
         """
         if state not in self.flow.steps:
             raise MachineError(f"{state!r} is not a step of flow {self.flow.name!r}")
+        dest = self._next.get((state, trigger))
+        if dest is not None:
+            return dest
         event = self._machine.events.get(trigger)
         if event is None:
             raise MachineError(f"no event {trigger!r} in flow {self.flow.name!r}")
         cursor = _Cursor(state)
-        event.trigger(cursor)
+        event.trigger(cursor)  # raises the machine's own error for a trigger that cannot fire
         return cursor.state
 
     def can_fire(self, state: str, trigger: str) -> bool:

@@ -200,7 +200,7 @@ class UnitOfWork:
                     [(pid, a.start, a.end) for a in data.absences],
                 )
             data.stored = True
-            self._people[pid] = (data, data.fingerprint())
+            self._people[pid] = (data, now)  # what was just written: no second dump
 
     def _needed(self, pid: str, data: PersonData) -> bool:
         """A first-contact person gets a row only when the turn keeps something of theirs."""
