@@ -116,10 +116,16 @@ def send(page: Page, pid: str, text: str) -> None:
         has_text=text[:30]).last).to_be_visible()
 
 
+def key(page: Page, target: Locator, key: str = "Enter") -> None:
+    """Keyboard alone: focus the control, press the key."""
+    target.focus()
+    page.keyboard.press(key)
+
+
 def press(page: Page, pid: str, label: str, then: str) -> None:
     """Press the last button named `label` in the person's log; wait for `then` to show."""
     log = pane(page, pid).get_by_role("log")
-    log.get_by_role("button", name=label, exact=True).last.click()
+    key(page, log.get_by_role("button", name=label, exact=True).last)
     expect(log.get_by_role("listitem").filter(has_text=then).last).to_be_visible()
 
 
@@ -172,16 +178,16 @@ def test_a_whole_mentoring_loop_in_the_studio(studio: tuple[str, Path, Path]) ->
         shots.take("question-sent")
 
         # Whatsapp shows more than three choices as a list that opens.
-        page.get_by_label("WhatsApp", exact=False).check()
+        key(page, page.get_by_label("WhatsApp", exact=False), "Space")
         opener = alice.get_by_role("log").get_by_role("button", name="Options").last
         expect(opener).to_have_attribute("aria-expanded", "false")
-        opener.click()
+        key(page, opener)
         expect(alice.get_by_role("log").get_by_role("button", name="Relire la charte").last
                ).to_be_visible()
         shots.take("whatsapp-list")
-        page.get_by_label("Telegram", exact=False).check()
+        key(page, page.get_by_label("Telegram", exact=False), "Space")
 
-        page.get_by_role("button", name="Prochaine synthèse").click()
+        key(page, page.get_by_role("button", name="Prochaine synthèse"))
         expect(clock(page)).to_have_text("lundi 30 novembre à 08:00")
         bob = pane(page, "console:bob")
         expect(bob.get_by_role("log")).to_contain_text("Synthèse du lundi 30 novembre à 08:00")
@@ -200,7 +206,7 @@ def test_a_whole_mentoring_loop_in_the_studio(studio: tuple[str, Path, Path]) ->
 
         # The session becomes a story that `flows test` runs green.
         page.get_by_role("textbox", name="Nom de l'histoire").fill("Boucle complète au studio")
-        page.get_by_role("button", name="Enregistrer comme histoire").click()
+        key(page, page.get_by_role("button", name="Enregistrer comme histoire"))
         expect(page.locator("#saved")).to_contain_text("boucle-complete-au-studio.yaml")
         saved = stories / "boucle-complete-au-studio.yaml"
         run = subprocess.run([sys.executable, "-m", "bot", "flows", "test", str(saved)],
@@ -210,10 +216,10 @@ def test_a_whole_mentoring_loop_in_the_studio(studio: tuple[str, Path, Path]) ->
 
         # ...and replays step by step in the page.
         page.get_by_role("combobox", name="Histoires").select_option("boucle-complete-au-studio.yaml")
-        page.get_by_role("button", name="Charger l'histoire").click()
+        key(page, page.get_by_role("button", name="Charger l'histoire"))
         expect(clock(page)).to_have_text("lundi 30 novembre à 07:00")
         for _ in range(3):
-            page.get_by_role("button", name="Étape suivante").click()
+            key(page, page.get_by_role("button", name="Étape suivante"))
         expect(page.get_by_text("Étape 3 : conforme")).to_be_visible()
         expect(pane(page, "console:bob").get_by_role("log")).to_contain_text("Bienvenue")
         shots.take("replay")
@@ -229,11 +235,14 @@ def test_a_whole_mentoring_loop_in_the_studio(studio: tuple[str, Path, Path]) ->
         shots.take("flow-error")
         keyboard_only(page)
         browser.close()
+    # Every control above was used with the keyboard alone (focus, then Enter or Space).
 
 
 def keyboard_only(page: Page) -> None:
-    """The clock moves with the keyboard alone: Tab to the button, Enter."""
-    button = page.get_by_role("button", name="+1 h")
-    button.focus()
+    """Tab reaches the clock's buttons; Enter moves the clock."""
+    page.get_by_role("button", name="Prochaine synthèse").focus()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    expect(page.get_by_role("button", name="+1 h")).to_be_focused()
     page.keyboard.press("Enter")
     expect(clock(page)).to_have_text("lundi 30 novembre à 08:00")
