@@ -26,6 +26,7 @@ from bot.policies.safety import (
     SafetyPolicy,
     SafetyVerdict,
     load_safety_policy,
+    reading_form,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,7 +90,7 @@ def tiny() -> SafetyPolicy:
 
 @pytest.fixture(scope="module")
 def policy() -> SafetyPolicy:
-    return load_safety_policy()
+    return load_safety_policy(semantic=False)  # the lexicon layer alone
 
 
 def corpus() -> dict[str, list[str]]:
@@ -406,10 +407,10 @@ def test_first_characters(body: str, chars: str | None) -> None:
 def naive(pattern: str, *, regex: bool) -> re.Pattern[str]:
     """One pattern alone, with the documented whole-word semantics."""
     if regex:
-        return re.compile(rf"(?<!\w)(?:{pattern})(?!\w)")
+        return re.compile(rf"(?<!\w)(?:{reading_form(pattern)})(?!\w)")
     head = r"(?<!\w)" if pattern[0].isalnum() else ""
     tail = r"(?!\w)" if pattern[-1].isalnum() else ""
-    return re.compile(head + re.escape(pattern) + tail)
+    return re.compile(head + reading_form(re.escape(pattern)) + tail)
 
 
 def sentences_of_the_corpus(policy: SafetyPolicy) -> Iterator[str]:
