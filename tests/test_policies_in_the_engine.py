@@ -264,7 +264,8 @@ def test_distress_is_answered_at_once_at_any_hour_and_flagged(conversation: Conv
     assert out[2]["choices"] == SAFE_CHOICES + ["C'était ma réponse, l'enregistrer"]
     # Another message does not dismiss the question.
     out = conversation.run([say("2026-11-28T23:41:00+01:00", "console:alice", "ok")])
-    assert out[-1]["choices"] == SAFE_CHOICES + ["C'était ma réponse, l'enregistrer"]
+    # Each run is a restart: the held text lived in memory only, so it cannot be saved now.
+    assert out[-1]["choices"] == SAFE_CHOICES
     out = conversation.run(
         [say("2026-11-28T23:42:00+01:00", "console:alice", "Revoir les numéros")]
     )
@@ -370,5 +371,5 @@ def test_commands_still_work_while_the_safety_question_waits(conversation: Conve
         say("2026-11-28T23:41:00+01:00", "console:alice", "/journal"),
         say("2026-11-28T23:42:00+01:00", "console:alice", "bonjour"),
     ])
-    assert out[2]["text"].startswith("Vous n'avez encore envoyé aucune question")
+    assert out[3]["text"].startswith("Vous n'avez encore envoyé aucune question")
     assert out[-1]["choices"] == SAFE_CHOICES + ["C'était ma réponse, l'enregistrer"]

