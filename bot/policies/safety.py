@@ -83,9 +83,25 @@ _WORD: Final = re.compile(r"[^\W\d_]{2,}")
 
 
 def _worth_reading(text: str) -> bool:
-    """Two words or more: a lone "ok", "non" or "2" answers a question, it is not a message."""
+    """Three words or more. Shorter texts answer the bot ("ok", "non", "2", a name typed to
+    sign): the model was trained on sentences and reads fragments badly ("Emma Smith" looked
+    like distress to it). Short alarming texts ("jveux mourir") are the lexicon's job."""
     words = _WORD.findall(text)
-    return len(words) >= 2
+    return len(words) >= 3 and not _looks_like_a_name(text)
+
+
+_NAME_PARTICLES: Final = frozenset({"de", "du", "des", "del", "della", "la", "le", "van", "von",
+                                    "der", "den", "da", "di", "dos", "das", "y", "d", "bin", "ben"})
+_TOKEN: Final = re.compile("[^\\W\\d_][\\w'\u2019-]*")
+
+
+def _looks_like_a_name(text: str) -> bool:
+    """A few capitalised words ("Marie-Claire Dubois Martin"): a name typed to sign, which
+    the model, trained on sentences, may misread. The lexicon still reads it."""
+    tokens = _TOKEN.findall(text)
+    return 0 < len(tokens) <= 6 and all(
+        token[0].isupper() or token.lower() in _NAME_PARTICLES for token in tokens
+    )
 
 # Names used in the YAML file. "none" is only valid as a negation downgrade target.
 _LEVELS: Final[Mapping[str, SafetyLevel]] = {
@@ -505,7 +521,7 @@ class SafetyPolicy:
         """Classify one message: the higher of the lexicon and the meaning layer.
 
         The meaning layer is skipped when the lexicon already says URGENT (nothing higher)
-        and on one-word texts ("ok", "non", "2": answers to the bot's own questions).
+        and on texts of one or two words (answers to the bot's own questions, names).
         """
         verdict = self.lexicon_verdict(text)
         semantic = self._semantic
