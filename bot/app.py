@@ -9,7 +9,7 @@ from bot.config import Config
 from bot.engine.core import Engine
 from bot.engine.guard import Guard
 from bot.engine.scheduler import Scheduler
-from bot.store import TinyStore
+from bot.store import Store, open_store
 
 
 @dataclass
@@ -18,8 +18,24 @@ class App:
     engine: Engine
     scheduler: Scheduler
 
+    def close(self) -> None:
+        self.engine.store.close()
 
-def build_app(config: Config, clock: Clock, guard: Guard | None = None) -> App:
-    store = TinyStore(config.storage.path)
-    engine = Engine(config, store, clock, guard=guard)
-    return App(config=config, engine=engine, scheduler=Scheduler(engine))
+
+def build_app(
+    config: Config,
+    clock: Clock,
+    guard: Guard | None = None,
+    *,
+    store: Store | None = None,
+    exclusive: bool = True,
+) -> App:
+    """The engine and its scheduler. `exclusive`: this process serves the conversations
+    (an embedded store refuses a second such process)."""
+    store = store or open_store(config, exclusive=exclusive)
+    try:
+        engine = Engine(config, store, clock, guard=guard)
+        return App(config=config, engine=engine, scheduler=Scheduler(engine))
+    except BaseException:
+        store.close()
+        raise

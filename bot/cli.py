@@ -6,7 +6,6 @@ and exit 1, never a traceback.
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -17,6 +16,7 @@ import click
 
 from bot.config import Config, load_config
 from bot.errors import FlowError, UserError
+from bot.ops import logs
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,19 +55,29 @@ def friendly(func: F) -> F:
 
 
 def _config(config_path: Path | None, data_dir: Path | None = None) -> Config:
-    return load_config(config_path, data_dir)
+    config = load_config(config_path, data_dir)
+    logs.configure(config.logging.level, config.logging.format)
+    return config
+
+
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        from bot.ops.version import version_line
+
+        click.echo(version_line())
+        ctx.exit()
 
 
 @click.group(
     help="mentorbot: a mentoring charter made real on Telegram, WhatsApp and the terminal."
 )
-@click.option("-v", "--verbose", is_flag=True, help="log events (ids only, never message text)")
-def main(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+@click.option("-v", "--verbose", count=True,
+              help="log events: -v info, -vv debug (ids only, never message text)")
+@click.option("-q", "--quiet", is_flag=True, help="log errors only")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=_show_version, help="the package and store schema versions")
+def main(verbose: int, quiet: bool) -> None:
+    logs.set_cli_level(verbose, quiet)  # the config's `logging` applies once it is read
 
 
 @main.command(help="Start the enabled transports, the HTTP server and the scheduler.")
@@ -182,11 +192,15 @@ def data() -> None:
 @data_option
 @friendly
 def data_export(user: str, fmt: str, config_path: Path | None, data_dir: Path | None) -> None:
-    from bot.data.export import collect, render
+    from bot.data.export import export, render
 
     config = _config(config_path, data_dir)
     engine = _engine(config)
-    click.echo(render(collect(engine, user), fmt, engine))
+    try:
+        profile = engine.profile(user)
+        click.echo(render(export(engine, user), fmt, engine, profile.locale if profile else None))
+    finally:
+        engine.store.close()
 
 
 @data.command("forget", help="Erase everything stored about one person.")
@@ -201,8 +215,74 @@ def data_forget(user: str, yes: bool, config_path: Path | None, data_dir: Path |
     if not yes:
         raise UserError("erasure cannot be undone: add --yes to confirm")
     engine = _engine(_config(config_path, data_dir))
-    removed = forget(engine, user)
+    try:
+        removed = forget(engine, user)
+    finally:
+        engine.store.close()
     click.echo(f"erased {user}: {removed}")
+
+
+@data.command("check", help="Verify the store (integrity, orphans) and say what was found.")
+@config_option
+@data_option
+@friendly
+def data_check(config_path: Path | None, data_dir: Path | None) -> None:
+    from bot.store import open_store
+    from bot.store.check import check_store
+
+    config = _config(config_path, data_dir)
+    store = open_store(config)
+    try:
+        report = check_store(store, config)
+    finally:
+        store.close()
+    for line in report.problems:
+        click.echo(f"problem: {line}")
+    for line in report.notes:
+        click.echo(line)
+    click.echo("store ok" if report.ok else f"{len(report.problems)} problem(s) found")
+    if not report.ok:
+        sys.exit(1)
+
+
+@data.command(
+    "migrate",
+    help="Import a data directory of the first release (--from DIR) into the configured store.",
+)
+@click.option("--from", "source", default=None,
+              help="a data directory written by the first release (TinyDB files), or "
+                   "postgresql://… to copy a server store back into the embedded one")
+@click.option("--to", "target", default=None,
+              help="postgresql://… : copy the embedded store there (and back with --from URL)")
+@config_option
+@data_option
+@friendly
+def data_migrate(source: str | None, target: str | None, config_path: Path | None,
+                 data_dir: Path | None) -> None:
+    from bot.store import open_store
+
+    config = _config(config_path, data_dir)
+    if (source is None) == (target is None):
+        raise UserError("say where from: --from DIR (a first-release data directory), "
+                        "or where to: --to postgresql://…")
+    if source is None or source.startswith("postgresql://"):
+        from bot.store import copy  # type: ignore[attr-defined,unused-ignore]
+
+        if source is None:
+            click.echo(copy.copy_to(config, str(target)))
+        else:
+            click.echo(copy.copy_from(config, source))
+        return
+    from bot.store.legacy import import_directory
+
+    if not Path(source).is_dir():
+        raise UserError(f"{source}: no such directory")
+    store = open_store(config, exclusive=True)
+    try:
+        report = import_directory(Path(source), store)
+    finally:
+        store.close()
+    click.echo(report.summary())
 
 
 @main.command(help="Print a single-use invitation code for a new mentee of MENTOR.")
@@ -215,24 +295,61 @@ def invite(mentor: str, days: int, config_path: Path | None, data_dir: Path | No
     from bot.data.invitations import create_invitation
 
     engine = _engine(_config(config_path, data_dir))
-    code, link = create_invitation(engine, mentor, days)
+    try:
+        code, link = create_invitation(engine, mentor, days)
+    finally:
+        engine.store.close()
     click.echo(code)
     if link:
         click.echo(link)
 
 
+@data.command("backup", help="Copy the embedded store to FILE (consistent, also while running).")
+@click.argument("file", type=click.Path(path_type=Path))
+@config_option
+@data_option
+@friendly
+def data_backup(file: Path, config_path: Path | None, data_dir: Path | None) -> None:
+    from bot.ops.backup import backup, embedded_store
+
+    click.echo(backup(embedded_store(_config(config_path, data_dir).storage), file))
+
+
+@data.command("restore", help="Replace the embedded store by FILE (the bot must be stopped).")
+@click.argument("file", type=click.Path(path_type=Path))
+@config_option
+@data_option
+@friendly
+def data_restore(file: Path, config_path: Path | None, data_dir: Path | None) -> None:
+    from bot.ops.backup import embedded_store, restore
+
+    click.echo(restore(file, embedded_store(_config(config_path, data_dir).storage)))
+
+
+@main.command(help="Write a starting config.yaml and an editable copy of the flows in DIR.")
+@click.argument("directory", type=click.Path(path_type=Path))
+@friendly
+def init(directory: Path) -> None:
+    from bot.ops.scaffold import init_project
+
+    click.echo(init_project(directory))
+
+
 def _engine(config: Config) -> Any:
+    """An engine for the data commands: no policies, and the store shared with a running bot."""
     from bot.clock import RealClock
     from bot.engine.core import Engine
     from bot.engine.guard import Guard
-    from bot.store import TinyStore
+    from bot.store import open_store
 
-    return Engine(
-        config,
-        TinyStore(config.storage.path),
-        RealClock(),
-        guard=Guard(config, safety=False, identifying=False),
-    )
+    store = open_store(config)
+    try:
+        return Engine(
+            config, store, RealClock(), guard=Guard(config, safety=False, identifying=False)
+        )
+    except BaseException:
+        store.close()
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover

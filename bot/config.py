@@ -23,9 +23,11 @@ from pydantic import (
 
 from bot.errors import ConfigError
 from bot.flows.yamlsrc import SourceError, load_located_text
+from bot.ops.shipped import shipped_root
 from bot.policies.hours import WEEKDAYS, parse_hhmm
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The checkout, or the packaged copy of its flows/, locales/, stories/ (bot.ops.shipped).
+PROJECT_ROOT = shipped_root()
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _PERSON_ID = re.compile(r"^[a-z][a-z0-9_-]*:[^\s:][^\s]*$")
 
@@ -229,6 +231,18 @@ class WhatsAppConfig(_Model):
     retry_delays: tuple[float, ...] = (2.0, 6.0, 18.0)  # back-off on rate-limit errors
 
 
+class LoggingConfig(_Model):
+    """`-v`/`-q` win over `level`; `auto` is JSON lines unless stderr is a terminal."""
+
+    level: Literal["debug", "info", "warning", "error"] = "warning"
+    format: Literal["auto", "json", "text"] = "auto"
+
+    @field_validator("level", "format", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+
 class TransportsConfig(_Model):
     telegram: TelegramConfig = TelegramConfig()
     whatsapp: WhatsAppConfig = WhatsAppConfig()
@@ -268,6 +282,7 @@ class Config(_Model):
     limits: LimitsConfig = LimitsConfig()
     transports: TransportsConfig = TransportsConfig()
     paths: PathsConfig = PathsConfig()
+    logging: LoggingConfig = LoggingConfig()
 
     @model_validator(mode="before")
     @classmethod
@@ -284,6 +299,7 @@ class Config(_Model):
                 "limits",
                 "transports",
                 "paths",
+                "logging",
             )
             return {k: v for k, v in value.items() if not (k in sections and v is None)}
         return value

@@ -52,6 +52,8 @@ class Outbound:
 
     `choices` are the labels offered, in order; a person answers by label or number.
     `key` identifies the outbound durably (for the outbox and delivery statuses).
+    `volatile`: never written to the store (it quotes identifying data the person must
+    decide about, or goes to someone of whom nothing is kept): delivered from memory only.
     """
 
     to: str
@@ -59,6 +61,8 @@ class Outbound:
     choices: tuple[str, ...] = ()
     key: str = ""
     meta: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    volatile: bool = field(default=False, compare=False)
+    about: str | None = field(default=None, compare=False)  # the question id it concerns
 
     @property
     def channel(self) -> str:

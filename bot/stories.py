@@ -159,38 +159,44 @@ def run_story(path: Path, base_config: Path | None = None) -> StoryResult:
         steps = _events(path, doc["steps"])
         parsed = parse_script([json.dumps(event) for event, _ in steps], f"{path}: step")
         simulator = Simulator(config, parsed[0].at)
-        for number, ((event, expect), item) in enumerate(zip(steps, parsed, strict=True), 1):
-            sent = [json.loads(line) for line in simulator.feed(item)]
-            sender = event.get("from")
-            said = event.get("text", "tick" if event.get("tick") else event.get("attachment"))
-            what = f"step {number} ({said!r} at {event['at']})"
-            if expect == "nothing":
-                if sent:
-                    failures.append(
-                        f"{what}: expected no message, got:\n  " + "\n  ".join(_show(sent))
+        try:
+            for number, ((event, expect), item) in enumerate(zip(steps, parsed, strict=True), 1):
+                sent = [json.loads(line) for line in simulator.feed(item)]
+                sender = event.get("from")
+                said = event.get("text", "tick" if event.get("tick") else event.get("attachment"))
+                what = f"step {number} ({said!r} at {event['at']})"
+                if expect == "nothing":
+                    if sent:
+                        failures.append(
+                            f"{what}: expected no message, got:\n  " + "\n  ".join(_show(sent))
+                        )
+                    continue
+                if isinstance(expect, dict):
+                    expect = [expect]
+                if not isinstance(expect, list) or not all(isinstance(e, dict) for e in expect):
+                    raise StoryError(
+                        f"{path}: step {number}: 'expect' must be a list of checks or 'nothing'"
                     )
-                continue
-            if isinstance(expect, dict):
-                expect = [expect]
-            if not isinstance(expect, list) or not all(isinstance(e, dict) for e in expect):
-                raise StoryError(
-                    f"{path}: step {number}: 'expect' must be a list of checks or 'nothing'"
-                )
-            for e in expect:
-                unknown = sorted(set(e) - EXPECT_KEYS)
-                if unknown:
-                    raise StoryError(f"{path}: step {number}: unknown expectation {unknown[0]!r}")
-            position = 0
-            for e in expect:
-                while position < len(sent) and not _match(e, sent[position], sender):
+                for e in expect:
+                    unknown = sorted(set(e) - EXPECT_KEYS)
+                    if unknown:
+                        raise StoryError(
+                            f"{path}: step {number}: unknown expectation {unknown[0]!r}"
+                        )
+                position = 0
+                for e in expect:
+                    while position < len(sent) and not _match(e, sent[position], sender):
+                        position += 1
+                    if position == len(sent):
+                        diff = difflib.unified_diff(
+                            _describe(expect, sender), _show(sent), "expected", "sent", lineterm=""
+                        )
+                        failures.append(f"{what}:\n  " + "\n  ".join(diff))
+                        break
                     position += 1
-                if position == len(sent):
-                    diff = difflib.unified_diff(
-                        _describe(expect, sender), _show(sent), "expected", "sent", lineterm=""
-                    )
-                    failures.append(f"{what}:\n  " + "\n  ".join(diff))
-                    break
-                position += 1
+
+        finally:
+            simulator.close()
     return StoryResult(name=name, path=path, failures=failures)
 
 

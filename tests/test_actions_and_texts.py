@@ -15,7 +15,6 @@ from bot.data.invitations import create_invitation
 from bot.engine.texts import fill, render
 from bot.i18n import Catalogs
 from bot.messages import Inbound
-from bot.store import TinyStore
 from tests.conftest import (
     QUESTION_EN,
     QUESTION_FR,
@@ -25,6 +24,7 @@ from tests.conftest import (
     say,
     signing,
 )
+from tests.storeview import StoreView
 
 MENTEE_MENU = ["Poser une question", "Poursuivre une question", "Relire mes échanges",
                "Relire la charte", "Aide"]
@@ -174,7 +174,7 @@ def test_following_up_an_unknown_question_goes_back_to_the_menu(
     assert out[2]["choices"] == MENTEE_MENU
     # a known question (its id is normalised) leads to the follow-up step
     assert texts[-1].startswith("Votre suite pour Q1")
-    person = TinyStore(conversation.config.storage.path).load_person("console:alice")
+    person = StoreView(conversation.config.storage.path).load_person("console:alice")
     assert person is not None and person.state["step"] == "followup"
 
 
@@ -190,8 +190,8 @@ def test_a_mentee_cannot_follow_up_another_mentees_question(new_conversation: An
     ])
     assert out[1]["text"] == "Je ne trouve pas la question Q1 parmi les vôtres."
     assert out[2]["choices"] == MENTEE_MENU
-    questions = TinyStore(conversation.config.storage.path).load_person("console:emma")
-    assert questions is not None and questions.questions[0]["answers"] == []
+    [question] = StoreView(conversation.config.storage.path).questions("console:emma")
+    assert question.thread == []
 
 
 # -- signing after an invitation --------------------------------------------------------------
@@ -207,26 +207,25 @@ def test_an_invited_mentee_gets_the_name_they_sign_with(config: Config) -> None:
         outs = app.engine.handle(Inbound("telegram:42", f"m{i}", now + timedelta(seconds=i),
                                          text=text))
     assert outs[0].text.startswith("Merci Zoé Martin. La charte est signée le lundi 30 novembre")
-    profile = app.engine.directory.get("telegram:42")
+    profile = app.engine.profile("telegram:42")
     assert profile is not None and profile.name == "Zoé Martin"
-    assert app.engine.shared.enrolled["telegram:42"]["name"] == "Zoé Martin"
-    person = app.engine.store.load_person("telegram:42")
+    person = StoreView(config.storage.path).load_person("telegram:42")
     assert person is not None
     [signature] = person.signatures
-    assert signature["name"] == "Zoé Martin" and signature["channel"] == "telegram"
-    assert signature["version"] == app.engine.charter_version
+    assert signature.name == "Zoé Martin" and signature.channel == "telegram"
+    assert signature.version == app.engine.charter_version
     # the name is kept across a restart (it is in the shared store)
     again = build_app(config, VirtualClock(now))
-    assert again.engine.directory.get("telegram:42").name == "Zoé Martin"  # type: ignore[union-attr]
+    assert again.engine.profile("telegram:42").name == "Zoé Martin"  # type: ignore[union-attr]
 
 
 def test_a_roster_name_is_not_replaced_by_the_signature(conversation: Conversation) -> None:
     conversation.run(signing("console:alice", "Alice Marie Durand", "2026-11-30T06:10"))
     app = build_app(conversation.config,
                     VirtualClock(datetime.fromisoformat("2026-11-30T07:00:00+01:00")))
-    assert app.engine.directory.get("console:alice").name == "Alice Durand"  # type: ignore[union-attr]
-    person = app.engine.store.load_person("console:alice")
-    assert person is not None and person.signatures[-1]["name"] == "Alice Marie Durand"
+    assert app.engine.profile("console:alice").name == "Alice Durand"  # type: ignore[union-attr]
+    person = StoreView(conversation.config.storage.path).load_person("console:alice")
+    assert person is not None and person.signatures[-1].name == "Alice Marie Durand"
 
 
 # -- fill -------------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.store import TinyStore
 from tests.conftest import ROOT, Conversation, say, signing
+from tests.storeview import StoreView, raw_text
 
 
 def run_cli(
@@ -47,7 +47,7 @@ def test_a_20000_character_message_is_refused_with_a_bound_and_not_stored(
     huge = "mot " * 5000
     [answer] = conversation.run([say("2026-11-30T07:11:00+01:00", "console:alice", huge)])
     assert "20000 caractères, au plus 4000" in answer["text"]
-    store = TinyStore(conversation.config.storage.path)
+    store = StoreView(conversation.config.storage.path)
     journal = store.read_journal("console:alice")
     assert all(huge.strip() not in e.text for e in journal)
     assert journal[-2].kind == "refused_too_long" and journal[-2].text == ""
@@ -141,9 +141,9 @@ def test_an_unknown_sender_gets_one_polite_answer_and_nothing_is_stored(
         [say("2026-11-30T07:00:00+01:00", "console:mallory", "Bonjour, je m'appelle Mallory")]
     )
     assert len(out) == 1 and "réservé aux personnes inscrites" in out[0]["text"]
-    store = TinyStore(conversation.config.storage.path)
+    store = StoreView(conversation.config.storage.path)
     assert "console:mallory" not in list(store.person_ids())
-    raw = "".join(p.read_text() for p in conversation.config.storage.path.rglob("*") if p.is_file())
+    raw = raw_text(conversation.config.storage.path)
     assert "Mallory" not in raw and "mallory" not in raw
 
 

@@ -15,7 +15,6 @@ import json
 import os
 import random
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -25,13 +24,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 from bot.config import Config, load_config
-from bot.store import JournalEntry, TinyStore
-from bot.store.tinystore import person_dir_name
+from bot.domain import JournalEntry
+from bot.store import SQLiteStore
 from bot.transports.simulate import parse_script, simulate
-from tests.conftest import QUESTION_EN, QUESTION_FR, ROOT, make_config, say, signing
+from tests.conftest import QUESTION_EN, QUESTION_FR, ROOT, signing
 
 SEED = 20261130
 KILL_ROUNDS = 10
@@ -123,39 +121,29 @@ class Inspection:
     questions: dict[str, int] = field(default_factory=dict)
     raw_repeats: int = 0  # journal lines written twice (a replay) and read once
     temp_files: int = 0
+    unsent: int = 0  # replies committed but never printed
 
 
 def inspect_store(root: Path) -> Inspection:
-    """Everything loads; every file is a data file or a store temp file (never read)."""
-    store = TinyStore(root)  # also completes an interrupted erasure
-    store.load_shared()
-    seen = Inspection()
+    """The store opens, passes SQLite's integrity checks, and holds only roster people."""
+    allowed = {"mentorbot.sqlite3", "mentorbot.sqlite3-wal", "mentorbot.sqlite3-shm",
+               "mentorbot.sqlite3.lock"}
     for child in root.iterdir():
-        if child.name.startswith("."):
-            seen.temp_files += 1
-            continue
-        assert child.name in {"shared.json", "enrolled.json", "questions.json", "people"}, child
-    for directory in (root / "people").iterdir():
-        if directory.name.startswith("."):
-            seen.temp_files += 1
-            continue
-        pid = unquote(directory.name)
-        assert person_dir_name(pid) == directory.name
-        for item in directory.iterdir():
-            if item.name.startswith("."):
-                seen.temp_files += 1
-                continue
-            assert item.name in {"person.json", "journal.jsonl"}, f"unexpected file {item}"
-        data = store.load_person(pid)  # raises on a torn or foreign file
-        journal = store.read_journal(pid)
-        seen.journals[pid] = journal
-        raw = [line for line in (directory / "journal.jsonl").read_bytes().splitlines()
-               if line.strip()] if (directory / "journal.jsonl").exists() else []
-        seen.raw_repeats += len(raw) - len(journal)
-        if data is not None:
-            seen.applied[pid] = list(data.applied)
-            seen.questions[pid] = len(data.questions)
-    assert set(seen.applied) <= set(ROSTER), "a stranger got a file"
+        assert child.name in allowed, f"unexpected file {child}"
+    store = SQLiteStore(root)
+    try:
+        assert store.check() == []
+        seen = Inspection()
+        with store.read() as uow:
+            for pid in uow.person_ids():
+                seen.journals[pid] = uow.journal(pid)
+                seen.applied[pid] = [str(r[0]) for r in uow.rows(
+                    "SELECT message_id FROM processed WHERE person = ?", (pid,))]
+                seen.questions[pid] = len(uow.questions_of(pid))
+            seen.unsent = len(uow.outbox_pending())
+    finally:
+        store.close()
+    assert set(seen.applied) <= set(ROSTER), "a stranger got a row"
     return seen
 
 
@@ -270,7 +258,7 @@ def test_random_kills_leave_a_loadable_store_and_each_message_once(tmp_path: Pat
         # (a turn also marks its id on the other people it changed, e.g. a mentor's /digest)
         assert len(set(got.applied[pid])) == len(got.applied[pid]), pid
         assert set(mine) <= set(got.applied[pid]), pid
-    assert not (root / "people" / person_dir_name(STRANGER)).exists()
+    assert STRANGER not in got.applied
 
     duplicates = 0
     differing_texts = 0
@@ -293,6 +281,7 @@ def test_random_kills_leave_a_loadable_store_and_each_message_once(tmp_path: Pat
             assert len(inbound) == len(reference_inbound), (pid, message)
         assert got.questions[pid] == expected.questions[pid], pid
     assert duplicates == 0
+    assert got.unsent == 0, "a reply committed before a kill was never printed"
     assert kills >= 1, "no round was killed while it worked: the kill window is too late"
     print(f"\ncrash test: {rounds} rounds, {kills} kills (resumed at events {progress} of "
           f"{len(events)}), {len(messages)} messages, {redelivered} applied ones redelivered, "
@@ -300,41 +289,3 @@ def test_random_kills_leave_a_loadable_store_and_each_message_once(tmp_path: Pat
           f"{duplicates} duplicates, {differing_texts} bot texts differing from the "
           f"uninterrupted run, up to {temp_seen} stale temp files, "
           f"{time.monotonic() - began:.1f} s")
-
-
-# -- one crash instant, made on purpose -------------------------------------------------------
-
-
-def test_a_crash_between_the_two_saves_of_a_digest_keeps_the_distress_flag(
-    tmp_path: Path,
-) -> None:
-    """The on-disk state of a SIGKILL inside `Engine.commit` of the 08:00 digest: the mentee's
-    file already written (others first), the mentor's and the scheduler's not yet."""
-    config = make_config(tmp_path)
-    data = config.storage.path
-
-    def run(config: Config, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        out = io.StringIO()
-        simulate(config, parse_script([json.dumps(e) for e in events]), out)
-        return [json.loads(line) for line in out.getvalue().splitlines()]
-
-    run(config, signing("console:bob", "Bob Martin", "2026-11-27T19:00")
-        + signing("console:alice", "Alice Durand", "2026-11-27T19:10")
-        + [say("2026-11-28T23:30:00+01:00", "console:alice",
-               "Je n'en peux plus, j'ai envie de mourir.")])
-    before = tmp_path / "before"
-    shutil.copytree(data, before)
-    tick = [{"at": "2026-11-30T08:00:00+01:00", "tick": True}]
-    normal = run(config, tick)
-    assert any("Besoin d'aide signalé" in line["text"] for line in normal)
-
-    crashed = tmp_path / "crashed"
-    shutil.copytree(before, crashed)
-    alice = person_dir_name("console:alice")
-    shutil.rmtree(crashed / "people" / alice)
-    shutil.copytree(data / "people" / alice, crashed / "people" / alice)
-    restarted = config.model_copy(
-        update={"storage": config.storage.model_copy(update={"path": crashed})})
-    replayed = run(restarted, tick)
-    assert any("Besoin d'aide signalé" in line["text"] for line in replayed
-               if line["to"] == "console:bob")

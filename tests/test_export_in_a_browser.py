@@ -13,7 +13,7 @@ import pytest
 from bot.app import build_app
 from bot.clock import VirtualClock
 from bot.config import Config
-from bot.data.export import collect, render
+from bot.data.export import export, render
 from tests.conftest import QUESTION_FR, Conversation, asking, say, signing
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -39,7 +39,7 @@ def test_the_html_export_renders_in_a_browser(tmp_path: Path, config: Config) ->
                             "/repondre Q1 <script>alert(1)</script> Une piste : demandez-lui.")])
     engine = build_app(config, VirtualClock(datetime.fromisoformat("2026-12-01T09:00:00+01:00"))).engine
     page = tmp_path / "export.html"
-    page.write_text(render(collect(engine, "console:alice"), "html", engine), encoding="utf-8")
+    page.write_text(render(export(engine, "console:alice"), "html", engine), encoding="utf-8")
 
     dom = chromium(tmp_path, "--dump-dom", page.as_uri())
     assert dom.returncode == 0, dom.stderr[-2000:]

@@ -7,7 +7,7 @@ from typing import Any
 from bot.app import build_app
 from bot.clock import VirtualClock
 from bot.config import Config
-from bot.data.export import collect
+from bot.data.export import export
 from tests.conftest import (
     QUESTION_EN,
     QUESTION_FR,
@@ -113,7 +113,7 @@ def test_export_shows_signature_question_and_journal(
         + asking("console:alice", QUESTION_FR, "2026-11-30T07:30")
     )
     app = build_app(config, VirtualClock(conversation_time()))
-    record = collect(app.engine, "console:alice")
+    record = export(app.engine, "console:alice")
     assert record["person"] == {"id": "console:alice", "role": "mentee", "name": "Alice Durand"}
     [signature] = record["charter"]
     assert signature["name"] == "Alice Durand" and len(signature["version"]) == 12

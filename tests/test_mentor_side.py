@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from bot.store import TinyStore
 from tests.conftest import QUESTION_FR, Conversation, asking, say, signing
+from tests.storeview import StoreView, raw_text
 
 DIGEST = {"at": "2026-11-30T08:00:00+01:00", "tick": True}
 
@@ -79,9 +80,12 @@ def test_redirect_to_a_session_and_to_a_professional(conversation: Conversation)
     to_alice = [line["text"] for line in out if line["to"] == "console:alice"]
     assert "lors d'un entretien" in to_alice[0] and "jeudi 14h" in to_alice[0]
     assert "un autre professionnel" in to_alice[1] and "santé au travail" in to_alice[1]
-    data = TinyStore(conversation.config.storage.path).load_person("console:alice")
-    assert data is not None
-    assert [q["status"] for q in data.questions] == ["redirected", "redirected"]
+    asked = StoreView(conversation.config.storage.path).questions("console:alice")
+    assert [q.status.value for q in asked] == ["redirected", "redirected"]
+    assert [t.text for q in asked for t in q.thread] == [
+        "jeudi 14h",
+        "Le service de santé au travail, poste 1234",
+    ]
     # Redirected questions no longer wait in digests.
     out = conversation.run([{"at": "2026-11-30T13:00:00+01:00", "tick": True}])
     assert not [line for line in out if line["text"].startswith("Synthèse")]
@@ -198,7 +202,7 @@ def test_erasure_in_the_chat_asks_first_then_removes_everything(conversation: Co
     )
     assert out[0]["choices"] == ["Oui, tout effacer", "Non, garder"]
     assert out[1]["text"] == "Rien n'a été effacé."
-    store = TinyStore(conversation.config.storage.path)
+    store = StoreView(conversation.config.storage.path)
     assert store.load_person("console:alice") is not None
     out = conversation.run(
         [
@@ -211,7 +215,7 @@ def test_erasure_in_the_chat_asks_first_then_removes_everything(conversation: Co
     assert out[-1]["text"].startswith("Tout ce qui vous concernait a été effacé")
     assert store.load_person("console:alice") is None
     assert not any(e.qid == "Q1" for e in store.read_journal("console:bob"))
-    raw = "".join(p.read_text() for p in conversation.config.storage.path.rglob("*") if p.is_file())
+    raw = raw_text(conversation.config.storage.path)
     assert QUESTION_FR[1] not in raw and "Alice Durand" not in raw
 
 
@@ -231,17 +235,40 @@ def test_the_mentors_answer_is_checked_for_identifying_data_too(conversation: Co
     assert out[0]["to"] == "console:bob" and "06 12 34 56 78" in out[0]["text"]
     answer = next(line for line in out if line["to"] == "console:alice")
     assert "[TÉLÉPHONE]" in answer["text"] and "06 12" not in answer["text"]
-    assert "06 12 34 56 78" not in "".join(
-        p.read_text() for p in conversation.config.storage.path.rglob("*") if p.is_file())
+    assert "06 12 34 56 78" not in raw_text(conversation.config.storage.path)
 
 
-def test_a_digest_does_not_rewrite_mentees_it_only_read(conversation: Conversation) -> None:
-    conversation.run(signing("console:bob", "Bob Martin", "2026-11-30T06:00")
-                     + signing("console:alice", "Alice Durand", "2026-11-30T06:10")
-                     + signing("console:emma", "Emma Smith", "2026-11-30T06:20")
-                     + asking("console:alice", QUESTION_FR, "2026-11-30T07:30"))
-    emma = conversation.config.storage.path / "people" / "console%3Aemma" / "person.json"
-    before = emma.read_bytes(), emma.stat().st_mtime_ns
-    out = conversation.run([DIGEST])
-    assert any(line["text"].startswith("Q1") for line in out)
-    assert (emma.read_bytes(), emma.stat().st_mtime_ns) == before
+def test_the_whole_thread_is_in_every_export_format(conversation: Conversation) -> None:
+    """Answers, follow-ups and redirections are first-class parts of a question's thread."""
+    from bot.app import build_app
+    from bot.clock import VirtualClock
+    from bot.data.export import export, render
+
+    prepared(conversation)
+    conversation.run([
+        say("2026-11-30T09:00:00+01:00", "console:bob", "/repondre Q1 Une première piste."),
+        say("2026-11-30T09:10:00+01:00", "console:alice", "Poursuivre Q1"),
+        say("2026-11-30T09:10:01+01:00", "console:alice",
+            "Merci, j'ai essayé et la réunion suivante s'est mieux passée."),
+        say("2026-11-30T13:30:00+01:00", "console:bob", "Rediriger une question"),
+        say("2026-11-30T13:30:01+01:00", "console:bob", "Q1"),
+        say("2026-11-30T13:30:02+01:00", "console:bob", "En entretien"),
+        say("2026-11-30T13:30:03+01:00", "console:bob", "jeudi 14h"),
+    ])
+    app = build_app(conversation.config,
+                    VirtualClock(datetime.fromisoformat("2026-11-30T14:00:00+01:00")))
+    try:
+        record = export(app.engine, "console:alice")
+        [question] = record["questions"]
+        assert [t["kind"] for t in question["thread"]] == [
+            "answer", "followup", "redirect_session"]
+        assert question["followups"][0]["text"].startswith("Merci, j'ai essayé")
+        assert question["redirections"] == [
+            {"at": question["redirections"][0]["at"], "to": "session", "text": "jeudi 14h"}]
+        for fmt in ("md", "html"):
+            page = render(record, fmt, app.engine)
+            assert "Une première piste." in page
+            assert "la réunion suivante s" in page
+            assert "jeudi 14h" in page and "redirigée vers un entretien" in page
+    finally:
+        app.close()

@@ -12,13 +12,13 @@ from rich.console import Console
 from bot.app import build_app
 from bot.clock import RealClock, VirtualClock
 from bot.config import Config
-from bot.data.export import collect, render
+from bot.data.export import export, render
 from bot.data.forget import forget
 from bot.data.invitations import create_invitation
 from bot.messages import Inbound
-from bot.store import TinyStore
 from bot.transports.console import parse_duration, run_console
 from tests.conftest import QUESTION_FR, ROOT, Conversation, asking, say, signing
+from tests.storeview import StoreView, raw_text
 
 NOW = datetime.fromisoformat("2026-11-30T07:00:00+01:00")
 
@@ -49,7 +49,7 @@ def test_a_changed_charter_text_asks_everyone_to_sign_again(tmp_path: Path, conf
         signing("console:alice", "Alice Durand", "2026-12-01T07:10")[1:]
     )
     assert "Merci Alice Durand" in out[-2]["text"]
-    record = collect(build_app(changed, VirtualClock(NOW)).engine, "console:alice")
+    record = export(build_app(changed, VirtualClock(NOW)).engine, "console:alice")
     versions = [s["version"] for s in record["charter"]]
     assert len(versions) == 2 and versions[0] != versions[1]
 
@@ -88,10 +88,10 @@ def test_an_invitation_enrolls_a_new_mentee_once(config: Config) -> None:
     assert len(code) == 8 and link is None
     out = app.engine.handle(Inbound("telegram:42", "m1", NOW, text=f"/start {code}"))
     assert out[0].text.startswith("Bienvenue")
-    assert app.engine.directory.get("telegram:42") is not None
+    assert app.engine.profile("telegram:42") is not None
     again = app.engine.handle(Inbound("telegram:43", "m2", NOW, text=f"/start {code}"))
     assert "réservé aux personnes inscrites" in again[0].text
-    assert app.engine.directory.get("telegram:43") is None
+    assert app.engine.profile("telegram:43") is None
 
 
 def test_an_expired_invitation_is_refused(config: Config) -> None:
@@ -112,16 +112,16 @@ def test_export_formats(config: Config) -> None:
         + [say("2026-11-30T09:00:00+01:00", "console:bob", "/repondre Q1 Une piste.")]
     )
     engine = build_app(config, VirtualClock(NOW)).engine
-    record = collect(engine, "console:alice")
+    record = export(engine, "console:alice")
     markdown = render(record, "md", engine)
     assert markdown.startswith("# Trace de travail de Alice Durand")
     assert "### Q1 — 30 nov. 2026 07:30" in markdown
-    assert "> 30 nov. 2026 09:00 — Une piste." in markdown
+    assert "> 30 nov. 2026 09:00 — réponse du mentor — Une piste." in markdown
     page = render(record, "html", engine)
     assert page.startswith("<!DOCTYPE html>") and '<html lang="fr">' in page
     assert "J&#39;ai essayé" in page  # escaped
     assert "<link" not in page and "<script" not in page  # self-contained
-    english = render(collect(engine, "console:emma"), "html", engine)
+    english = render(export(engine, "console:emma"), "html", engine)
     assert '<html lang="en">' in english
 
 
@@ -134,14 +134,14 @@ def test_forget_erases_the_mentee_everywhere(config: Config) -> None:
         + [{"at": "2026-11-30T08:00:00+01:00", "tick": True}]
     )
     engine = build_app(config, VirtualClock(NOW)).engine
-    store = TinyStore(config.storage.path)
+    store = StoreView(config.storage.path)
     assert any(e.qid == "Q1" for e in store.read_journal("console:bob"))
     summary = forget(engine, "console:alice")
     assert "1 question(s)" in summary
     assert "console:alice" not in list(store.person_ids())
     assert not any(e.qid == "Q1" for e in store.read_journal("console:bob"))
-    assert "Q1" not in store.load_shared().questions
-    raw = "".join(p.read_text() for p in config.storage.path.rglob("*") if p.is_file())
+    assert store.question("Q1") is None
+    raw = raw_text(config.storage.path)
     assert QUESTION_FR[1] not in raw
 
 

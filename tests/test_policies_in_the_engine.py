@@ -5,19 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.store import TinyStore
 from tests.conftest import BASE_CONFIG, QUESTION_FR, Conversation, asking, make_config, say, signing
+from tests.storeview import StoreView, raw_text
 
 EMAIL = "jean.dupont@acme-conseil.fr"
 SAFE_CHOICES = ["Je suis en sécurité, reprendre", "Non, pas vraiment", "Revoir les numéros d'aide"]
 
 
 def stored_text(conversation: Conversation) -> str:
-    return "".join(
-        p.read_text(encoding="utf-8", errors="replace")
-        for p in conversation.config.storage.path.rglob("*")
-        if p.is_file()
-    )
+    return raw_text(conversation.config.storage.path)
 
 
 def ready(conversation: Conversation) -> None:
@@ -51,7 +47,7 @@ def test_attachments_are_refused_and_only_the_fact_is_kept(conversation: Convers
         strict=True,
     ):
         assert line["text"].startswith(f"Les pièces jointes ({word}) ne sont pas acceptées")
-    journal = TinyStore(conversation.config.storage.path).read_journal("console:alice")
+    journal = StoreView(conversation.config.storage.path).read_journal("console:alice")
     refusals = [e for e in journal if e.kind == "attachment_refused"]
     assert [e.text for e in refusals] == kinds
     assert "tableau de bord" not in stored_text(conversation)
@@ -347,21 +343,20 @@ def test_help_is_never_refused_to_a_stranger_and_nothing_is_stored(conversation:
                                 "Je veux en finir, je vais me tuer ce soir.")])
     assert "3114" in out[0]["text"]
     assert "réservé aux personnes inscrites" in out[1]["text"]
-    assert "console:mallory" not in list(TinyStore(conversation.config.storage.path).person_ids())
+    assert "console:mallory" not in list(StoreView(conversation.config.storage.path).person_ids())
 
 
 def test_help_is_given_after_consent_is_withdrawn_without_recording(conversation: Conversation) -> None:
     ready(conversation)
     conversation.run([say("2026-11-30T09:00:00+01:00", "console:alice", "/retirer")])
-    store = TinyStore(conversation.config.storage.path)
+    store = StoreView(conversation.config.storage.path)
     before = store.read_journal("console:alice")
     out = conversation.run([say("2026-11-30T09:01:00+01:00", "console:alice",
                                 "Je n'en peux plus, j'ai envie de mourir.")])
     assert "3114" in out[0]["text"]
     assert out[1]["text"].startswith("Vous avez retiré votre consentement")
     assert store.read_journal("console:alice") == before
-    person = store.load_person("console:alice")
-    assert person is not None and not person.meta.get("flags")
+    assert store.flags("console:alice") == []
 
 
 def test_commands_still_work_while_the_safety_question_waits(conversation: Conversation) -> None:

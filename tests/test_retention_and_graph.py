@@ -6,15 +6,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.store import TinyStore
 from tests.conftest import BASE_CONFIG, ROOT, Conversation, make_config, say, signing
+from tests.storeview import StoreView
 
 
 def test_the_daily_job_removes_journal_lines_older_than_the_retention(tmp_path: Path) -> None:
     conversation = Conversation(make_config(tmp_path, BASE_CONFIG + "retention: {days: 2}\n"))
     conversation.run(signing("console:alice", "Alice Durand", "2026-11-30T07:00"))
     conversation.run([say("2026-12-02T10:00:00+01:00", "console:alice", "/aide")])
-    store = TinyStore(conversation.config.storage.path)
+    store = StoreView(conversation.config.storage.path)
     before = store.read_journal("console:alice")
     conversation.run([{"at": "2026-12-02T23:00:00+01:00", "tick": True}])
     assert store.read_journal("console:alice") == before  # 2 days not yet passed

@@ -22,6 +22,7 @@ from tests.conftest import (
     say,
     signing,
 )
+from tests.storeview import raw_text
 
 HELDOUT = ROOT / "tests" / "corpus" / "safety_heldout.yaml"
 SAFE = "Je suis en sécurité, reprendre"
@@ -46,11 +47,7 @@ DISTRESS_FR = held_out("distress", "fr", "j'ai plus la force de faire semblant")
 
 
 def stored_text(conversation: Conversation) -> str:
-    return "".join(
-        p.read_text(encoding="utf-8", errors="replace")
-        for p in conversation.config.storage.path.rglob("*")
-        if p.is_file()
-    )
+    return raw_text(conversation.config.storage.path)
 
 
 def signed_pair(conversation: Conversation) -> None:

@@ -15,13 +15,14 @@ from bot.app import build_app
 from bot.cli import main
 from bot.clock import VirtualClock
 from bot.config import Config
-from bot.data.export import collect
+from bot.data.export import export
 from bot.data.forget import forget
 from bot.data.invitations import create_invitation
 from bot.errors import UnknownPersonError
 from bot.messages import AttachmentKind, Inbound
 from bot.transports.simulate import ScriptError, parse_script, simulate
 from tests.conftest import QUESTION_FR, ROOT, Conversation, asking, make_config, say, signing
+from tests.storeview import raw_text
 
 AT = "2026-11-30T07:00:00+01:00"
 NOW = datetime.fromisoformat(AT)
@@ -156,19 +157,22 @@ def test_flows_test_exits_1_when_a_story_fails(tmp_path: Path) -> None:
 def test_invite_prints_the_telegram_link_once_the_bot_is_known(tmp_path: Path) -> None:
     config = write_config(tmp_path, ROSTER)
     data = tmp_path / "data"
-    from bot.store import TinyStore
+    from bot.store import SQLiteStore
 
-    store = TinyStore(data)
-    shared = store.load_shared()
-    shared.transports["telegram_username"] = "mentorbot_test_bot"
-    store.save_shared(shared)
+    store = SQLiteStore(data)
+    with store.turn() as uow:  # what `run` learns from the Bot API's getMe
+        uow.transport_put("telegram", "username", "mentorbot_test_bot")
+    store.close()
     result = CliRunner().invoke(main, ["invite", "--mentor", "console:bob", "--days", "3",
                                        "--config", str(config), "--data", str(data)])
     assert result.exit_code == 0, result.output
     code, link = result.output.strip().splitlines()
     assert link == f"https://t.me/mentorbot_test_bot?start={code}"
-    invitation = TinyStore(data).load_shared().invitations[code]
-    assert invitation["mentor"] == "console:bob" and invitation["used_by"] is None
+    store = SQLiteStore(data)
+    with store.read() as uow:
+        [(mentor,)] = list(uow.rows("SELECT mentor FROM invitations WHERE code = ?", (code,)))
+    store.close()
+    assert mentor == "console:bob"
     result = CliRunner().invoke(main, ["invite", "--mentor", "console:bob", "--days", "0",
                                        "--config", str(config), "--data", str(data)])
     assert result.exit_code == 1 and "--days must be between 1 and 365" in result.output
@@ -183,28 +187,26 @@ def test_someone_who_left_the_roster_can_still_be_exported_and_forgotten(
     Conversation(before).run(signing("console:alice", "Alice Durand", "2026-11-30T06:10"))
     after = make_config(tmp_path, 'people:\n  - {id: "console:bob", role: mentor, name: "B M"}\n')
     engine = build_app(after, VirtualClock(NOW)).engine
-    assert engine.directory.get("console:alice") is None
-    record = collect(engine, "console:alice")
+    assert engine.profile("console:alice") is None
+    record = export(engine, "console:alice")
     assert record["person"] == {"id": "console:alice", "role": "unknown", "name": "Alice Durand"}
     assert [s["name"] for s in record["charter"]] == ["Alice Durand"]
-    assert forget(engine, "console:alice").startswith("person files removed, 0 question(s)")
+    assert forget(engine, "console:alice").startswith("person data removed, 0 question(s)")
     with pytest.raises(UnknownPersonError, match="unknown person 'console:alice'"):
-        collect(engine, "console:alice")
+        export(engine, "console:alice")
     with pytest.raises(UnknownPersonError, match="unknown person 'console:alice'"):
         forget(engine, "console:alice")
 
 
-def test_forgetting_an_invited_mentee_keeps_the_code_used(config: Config) -> None:
+def test_an_invitation_is_used_up_and_forgetting_leaves_no_trace(config: Config) -> None:
     app = build_app(config, VirtualClock(NOW))
     code, _ = create_invitation(app.engine, "console:bob", 14)
     app.engine.handle(Inbound("telegram:42", "m1", NOW, text=f"/start {code}"))
-    assert app.engine.shared.invitations[code]["used_by"] == "telegram:42"
+    assert app.engine.profile("telegram:42") is not None
     forget(app.engine, "telegram:42")
-    assert app.engine.shared.invitations[code]["used_by"] == "erased"
-    assert "telegram:42" not in app.engine.shared.enrolled
-    assert app.engine.directory.get("telegram:42") is None
-    # the code cannot be used again by someone else
+    assert app.engine.profile("telegram:42") is None
+    # the code cannot be used again by someone else: it was deleted when used
     again = app.engine.handle(Inbound("telegram:43", "m2", NOW, text=f"/start {code}"))
     assert "réservé aux personnes inscrites" in again[0].text
-    stored = build_app(config, VirtualClock(NOW)).engine.shared.invitations[code]
-    assert stored["used_by"] == "erased"
+    assert "telegram:42" not in raw_text(config.storage.path)
+    assert code not in raw_text(config.storage.path)

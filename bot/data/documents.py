@@ -27,15 +27,19 @@ def _environment(fmt: str) -> Environment:
     )
 
 
-def render_document(record: dict[str, Any], fmt: str, engine: Engine) -> str:
+def render_document(
+    record: dict[str, Any], fmt: str, engine: Engine, locale: str | None = None
+) -> str:
     from bot.engine.texts import EXPORT_HEADINGS, render
     from bot.i18n import format_when
 
     person = record["person"]
-    profile = engine.directory.get(person["id"])
+    profile = engine.directory.roster(person["id"])
+    if locale is None and profile is not None:
+        locale = profile.locale
     texts = engine.flows.texts
 
-    with engine.catalogs.use(profile.locale if profile else None) as locale:
+    with engine.catalogs.use(locale) as locale:
 
         def when(value: str) -> str:
             if not value:

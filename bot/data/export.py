@@ -1,37 +1,52 @@
-"""`mentorbot data export`: everything stored about one person (DESIGN.md, "Data export")."""
+"""`mentorbot data export`: everything stored about one person (DESIGN.md, "Data export").
+
+A question's thread is whole: answers, follow-ups and redirections, in order. The JSON keeps
+DESIGN.md's shape (`answers` holds the mentor's answers) and adds `followups` and
+`redirections`.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from bot.domain import Question, ThreadKind
 from bot.engine.core import Engine
 from bot.errors import UnknownPersonError
+from bot.store.sql import UnitOfWork
+
+_REDIRECTIONS = {ThreadKind.REDIRECT_SESSION: "session", ThreadKind.REDIRECT_OTHER: "other"}
 
 
-def collect(engine: Engine, pid: str) -> dict[str, Any]:
-    profile = engine.directory.get(pid)
-    data = engine.store.load_person(pid)
+def _question(q: Question) -> dict[str, Any]:
+    return {
+        "id": q.id,
+        "context": q.context,
+        "analysis": q.analysis,
+        "ask": q.ask,
+        "status": q.status.value,
+        "submitted_at": q.submitted_at,
+        "answers": [{"at": t.at, "text": t.text} for t in q.items(ThreadKind.ANSWER)],
+        "followups": [{"at": t.at, "text": t.text} for t in q.items(ThreadKind.FOLLOWUP)],
+        "redirections": [
+            {"at": t.at, "to": _REDIRECTIONS[t.kind], "text": t.text}
+            for t in q.thread
+            if t.kind in _REDIRECTIONS
+        ],
+        "thread": [{"at": t.at, "kind": t.kind.value, "text": t.text} for t in q.thread],
+    }
+
+
+def collect(engine: Engine, uow: UnitOfWork, pid: str) -> dict[str, Any]:
+    profile = engine.directory.get(pid, uow)
+    data = uow.peek(pid)
     if profile is None and data is None:
         raise UnknownPersonError(f"unknown person {pid!r}: not in the roster and nothing stored")
     role = profile.role if profile else "unknown"
     name = profile.name if profile else ""
     signatures = data.signatures if data else []
     if not name and signatures:
-        name = str(signatures[-1].get("name", ""))
-    questions = []
-    for q in data.questions if data else []:
-        questions.append(
-            {
-                "id": q["id"],
-                "context": q.get("context", ""),
-                "analysis": q.get("analysis", ""),
-                "ask": q.get("ask", ""),
-                "status": q.get("status", ""),
-                "submitted_at": q.get("submitted_at", ""),
-                "answers": [{"at": a["at"], "text": a["text"]} for a in q.get("answers", [])],
-            }
-        )
+        name = signatures[-1].name
     journal = [
         {
             "at": e.at,
@@ -40,31 +55,32 @@ def collect(engine: Engine, pid: str) -> dict[str, Any]:
             "kind": e.kind,
             **({"question": e.qid} if e.qid else {}),
         }
-        for e in engine.store.read_journal(pid)
+        for e in uow.journal(pid)
     ]
     return {
         "person": {"id": pid, "role": role, "name": name},
         "charter": [
-            {
-                "version": s.get("version", ""),
-                "name": s.get("name", ""),
-                "at": s.get("at", ""),
-                "channel": s.get("channel", ""),
-            }
+            {"version": s.version, "name": s.name, "at": s.at, "channel": s.channel}
             for s in signatures
         ],
-        "questions": questions,
+        "questions": [_question(q) for q in uow.questions_of(pid)],
         "journal": journal,
     }
+
+
+def export(engine: Engine, pid: str) -> dict[str, Any]:
+    """The record of `pid`, read in one consistent view."""
+    with engine.store.read() as uow:
+        return collect(engine, uow, pid)
 
 
 def to_json(record: dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False, indent=2)
 
 
-def render(record: dict[str, Any], fmt: str, engine: Engine) -> str:
+def render(record: dict[str, Any], fmt: str, engine: Engine, locale: str | None = None) -> str:
     if fmt == "json":
         return to_json(record)
     from bot.data.documents import render_document
 
-    return render_document(record, fmt, engine)
+    return render_document(record, fmt, engine, locale)

@@ -6,8 +6,9 @@ An action receives the turn and may return a target to go to instead of the step
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from datetime import datetime
 
+from bot.domain import Question, Signature
 from bot.engine import digest, questions
 from bot.engine.checks import normal_qid
 from bot.engine.turn import Turn
@@ -22,23 +23,18 @@ def sign_charter(turn: Turn) -> Target | None:
     """Record the acceptance: typed name, date, channel, charter version (article "Signatures")."""
     name = " ".join(str(turn.answers.pop("signature_name", "")).split())
     turn.person.signatures.append(
-        {
-            "version": turn.engine.charter_version,
-            "name": name,
-            "at": turn.now.isoformat(),
-            "channel": turn.profile.channel,
-        }
+        Signature(
+            version=turn.engine.charter_version,
+            name=name,
+            at=turn.now.isoformat(),
+            channel=turn.profile.channel,
+        )
     )
     turn.extra.update(date=turn.when(turn.now), version=turn.engine.charter_version)
     if not turn.profile.name:
         turn.extra["name"] = name
-        pid = turn.profile.id
-
-        def rename(shared: object) -> None:
-            if pid in turn.engine.shared.enrolled:
-                turn.engine.shared.enrolled[pid]["name"] = name
-
-        turn.engine.update_shared(rename, ("enrolled",))
+        if turn.profile.enrolled:
+            turn.uow.rename(turn.profile.id, name)
     turn.journal(turn.party, "in", name, kind="signature")
     return None
 
@@ -51,18 +47,19 @@ def new_question(turn: Turn) -> Target | None:
 
 def submit_question(turn: Turn) -> Target | None:
     """Store the structured question and say when the mentor will read it (article 3)."""
-    engine = turn.engine
-    qid = engine.next_question_id(turn.profile.id)
+    qid = turn.uow.next_question_id()
     parts = {part: str(turn.answers.get(part, "")) for part in QUESTION_PARTS}
-    question: dict[str, Any] = {
-        "id": qid,
-        "status": "sent",
-        "submitted_at": turn.now.isoformat(),
-        "mentor": turn.profile.mentor,
-        "answers": [],
-        **parts,
-    }
-    turn.person.questions.append(question)
+    turn.uow.question_add(
+        Question(
+            id=qid,
+            mentee=turn.profile.id,
+            mentor=turn.profile.mentor,
+            context=parts["context"],
+            analysis=parts["analysis"],
+            ask=parts["ask"],
+            submitted_at=turn.now.isoformat(),
+        )
+    )
     new_question(turn)
     turn.journal(
         turn.party, "in", "\n\n".join(parts[p] for p in QUESTION_PARTS), kind="question", qid=qid
@@ -88,21 +85,19 @@ def show_charter(turn: Turn) -> Target | None:
 
 
 def show_journal(turn: Turn) -> Target | None:
-    questions = turn.person.questions
-    if not questions:
+    asked = turn.uow.questions_of(turn.profile.id)
+    if not asked:
         turn.say("journal_empty")
         return None
-    lines = [turn.text("journal_header", count=len(questions))]
-    for q in questions:
-        from datetime import datetime
-
+    lines = [turn.text("journal_header", count=len(asked))]
+    for q in asked:
         lines.append(
             turn.text(
                 "journal_item",
-                qid=q["id"],
-                ask=q.get("ask", ""),
-                date=turn.when(datetime.fromisoformat(q["submitted_at"]), short=True),
-                status=turn.text(f"status_{q.get('status', 'sent')}"),
+                qid=q.id,
+                ask=q.ask,
+                date=turn.when(datetime.fromisoformat(q.submitted_at), short=True),
+                status=turn.text(f"status_{q.status.value}"),
             )
         )
     turn.send(turn.party, "\n\n".join(lines))

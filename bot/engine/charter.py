@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 
+from bot.domain import PersonData
 from bot.flows.model import FlowSet
-from bot.store.model import PersonData
 
 
 def charter_version(flows: FlowSet) -> str:
@@ -19,7 +19,5 @@ def charter_version(flows: FlowSet) -> str:
 
 def signed(person: PersonData, version: str) -> bool:
     """Signed this version, and not withdrawn since."""
-    since = str(person.meta.get("withdrawn_at", ""))
-    return any(
-        s.get("version") == version and str(s.get("at", "")) > since for s in person.signatures
-    )
+    since = person.withdrawn_at or ""
+    return any(s.version == version and s.at > since for s in person.signatures)

@@ -71,18 +71,20 @@ def _absence(turn: Turn, args: str) -> None:
     `/absence annuler` removes those not yet over."""
     from datetime import date
 
-    stored: list[list[str]] = turn.person.meta.setdefault("absences", [])
+    from bot.domain import Absence
+
+    stored = turn.person.absences
     words = args.split()
     today = turn.now.astimezone(turn.engine.calendar.tz).date()
     if not words:
-        current = [f"{a} → {b}" for a, b in stored if date.fromisoformat(b) >= today]
+        current = [f"{a.start} → {a.end}" for a in stored if date.fromisoformat(a.end) >= today]
         if current:
             turn.say("absence_list", items="\n".join(current))
         else:
             turn.say("absence_none")
         return
     if len(words) == 1 and words[0].casefold() in ("annuler", "cancel", "aucune", "none"):
-        stored[:] = [p for p in stored if date.fromisoformat(p[1]) < today]
+        stored[:] = [a for a in stored if date.fromisoformat(a.end) < today]
         turn.say("absence_cleared")
         return
     try:
@@ -92,7 +94,7 @@ def _absence(turn: Turn, args: str) -> None:
     if start is None or end is None or end < start or end < today:
         turn.say("absence_usage")
         return
-    stored.append([start.isoformat(), end.isoformat()])
+    stored.append(Absence(start.isoformat(), end.isoformat()))
     turn.say("absence_added", since=turn.when_day(start), until=turn.when_day(end))
 
 
@@ -107,9 +109,8 @@ def _withdraw(turn: Turn, args: str) -> None:
 def _export(turn: Turn, args: str) -> None:
     from bot.data.export import collect, render
 
-    turn.send(
-        turn.party, render(collect(turn.engine, turn.profile.id), "md", turn.engine), kind="export"
-    )
+    record = collect(turn.engine, turn.uow, turn.profile.id)
+    turn.send(turn.party, render(record, "md", turn.engine, turn.profile.locale), kind="export")
 
 
 def _console_only(turn: Turn, args: str) -> None:

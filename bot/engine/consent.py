@@ -7,8 +7,8 @@ person, the mentor's side included; the mentor is told that a mentee left.
 
 from __future__ import annotations
 
+from bot.domain import PersonData
 from bot.engine.turn import Turn
-from bot.store.model import PersonData
 
 FORGET_CHOICES = ("forget_choice_yes", "forget_choice_no")
 ALLOWED_WHEN_WITHDRAWN = frozenset({"start", "aide", "help", "oublier", "forget"})
@@ -16,14 +16,14 @@ ALLOWED_WHEN_WITHDRAWN = frozenset({"start", "aide", "help", "oublier", "forget"
 
 def withdrawn(person: PersonData) -> bool:
     """Withdrawn and not signed again since."""
-    since = person.meta.get("withdrawn_at")
+    since = person.withdrawn_at
     if not since:
         return False
-    return not any(str(s.get("at", "")) > since for s in person.signatures)
+    return not any(s.at > since for s in person.signatures)
 
 
 def withdraw(turn: Turn) -> None:
-    turn.person.meta["withdrawn_at"] = turn.now.isoformat()
+    turn.person.withdrawn_at = turn.now.isoformat()
     turn.state.clear()
     turn.journal(turn.party, "in", "", kind="consent_withdrawn")
     turn.say("withdrawn_done")

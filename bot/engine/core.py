@@ -1,9 +1,9 @@
 """The engine: one inbound message in, durable state and journal, outbound messages out.
 
-    dedupe by message id -> per-person lock -> load state
+    dedupe by message id -> unit of work (the person's lock, their state loaded)
       -> policies that run first (attachments, length, safety, commands, the charter gate)
       -> the person's flow step, with the policies the step asks for
-      -> persist everyone touched durably, then return what to send
+      -> journal, outbox and state committed at once; then the outbox is delivered
 
 The engine knows nothing of any transport, and reads the time only from its clock.
 """
@@ -11,21 +11,18 @@ The engine knows nothing of any transport, and reads the time only from its cloc
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Collection
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.domain import PersonData
 from bot.engine import commands, consent, questions
 from bot.engine.actions import Actions
 from bot.engine.charter import charter_version, signed
 from bot.engine.checks import CHECKS
 from bot.engine.choices import pick
 from bot.engine.guard import Guard
-from bot.engine.locks import PersonLocks
 from bot.engine.people import Directory, Profile
 from bot.engine.texts import REQUIRED_TEXTS
 from bot.engine.turn import Party, Turn
@@ -34,11 +31,17 @@ from bot.flows.machine import build_machines
 from bot.flows.model import Expect, FlowSet, Step
 from bot.i18n import Catalogs, gettext
 from bot.messages import Inbound, Outbound
+from bot.ops import metrics
 from bot.policies.hours import Absence, Calendar
 from bot.policies.textnorm import has_words
-from bot.store import PersonData, SharedData, Store
+from bot.store import DamagedData, Store
+from bot.store.sql import UnitOfWork
+from bot.store.text import clean
 
 log = logging.getLogger("mentorbot.engine")
+
+PROCESSED_KEPT = timedelta(days=30)  # longer than any platform's redelivery window
+SENT_KEPT = timedelta(days=7)  # sent messages stay a while for late delivery statuses
 
 
 class Engine:
@@ -69,127 +72,117 @@ class Engine:
             holidays_country=config.hours.holidays,
         )
         self.guard = guard or Guard.from_config(config)
-        # Channels whose replies go through the durable outbox (set by `run`): their outbound
-        # messages are written in the same commit as the turn, so a crash loses none.
-        self.outbox_channels: frozenset[str] = frozenset()
-        self._shared_lock = threading.RLock()
-        self.shared: SharedData = store.load_shared()
-        self.directory = Directory(config, self.shared)
-        self.locks = PersonLocks()
-
-    # -- shared state ---------------------------------------------------------------------
-
-    def next_question_id(self, mentee: str) -> str:
-        with self._shared_lock:
-            number = self.shared.counters.get("question", 0) + 1
-            self.shared.counters["question"] = number
-            qid = f"Q{number}"
-            self.shared.questions[qid] = mentee
-            self.store.save_shared(self.shared, ("counters", "questions"))
-            return qid
-
-    def update_shared(self, change: Any, parts: Collection[str] | None = None) -> None:
-        """Apply `change(shared)` and persist the `parts` it touches (all when None); `change`
-        may return False to say that nothing changed."""
-        with self._shared_lock:
-            changed = change(self.shared)
-            if parts is None or "enrolled" in parts:
-                self.directory.invalidate()
-            if changed is not False:
-                self.store.save_shared(self.shared, parts)
+        # The channels this process delivers (set by `run`): an outgoing message for another
+        # channel is not queued. None (simulate, console, studio): every channel is.
+        self.outbox_channels: frozenset[str] | None = None
+        self.directory = Directory(config)
 
     def absences(self, profile: Profile, data: PersonData | None = None) -> tuple[Absence, ...]:
         """A mentor's absences: from the roster, and those they set with `/absence`."""
         pairs = list(profile.absences)
-        stored = data if data is not None else self.store.load_person(profile.id)
-        if stored is not None:
-            pairs.extend(tuple(p) for p in stored.meta.get("absences", []))
+        if data is not None:
+            pairs.extend((a.start, a.end) for a in data.absences)
         return tuple(
             Absence(date.fromisoformat(str(a)), date.fromisoformat(str(b))) for a, b in pairs
         )
 
+    def absences_of(self, pid: str | None, uow: UnitOfWork) -> tuple[Absence, ...]:
+        profile = self.directory.get(pid, uow) if pid else None
+        if profile is None:
+            return ()
+        return self.absences(profile, uow.peek(profile.id))
+
+    def profile(self, pid: str) -> Profile | None:
+        with self.store.read() as uow:
+            return self.directory.get(pid, uow)
+
     # -- inbound --------------------------------------------------------------------------
 
     def handle(self, inbound: Inbound) -> list[Outbound]:
-        """Handle one message; returns what to send, once everything is durably stored."""
-        profile = self.directory.get(inbound.sender)
-        if profile is None:
-            return self._stranger(inbound)
-        with self.locks.hold(profile.id):
-            data = self.store.load_person(profile.id) or PersonData(id=profile.id)
-            if data.has_applied(inbound.message_id):
+        """Handle one message; returns what it sends, once everything is durably committed
+        (the messages to known people are in the outbox by then)."""
+        if inbound.text is not None:
+            inbound = replace(inbound, text=clean(inbound.text))
+        metrics.turn_started()
+        metrics.message_in(inbound.channel)
+        try:
+            return self._handle(inbound)
+        except DamagedData as damaged:
+            return self._damaged(inbound, damaged.pid)
+
+    def _handle(self, inbound: Inbound) -> list[Outbound]:
+        with self.store.turn([inbound.sender]) as uow:
+            profile = self.directory.get(inbound.sender, uow)
+            if profile is None:
+                profile = self._stranger(inbound, uow)
+                if profile is None:
+                    return self._stranger_reply(inbound)
+            if uow.processed(inbound.message_id):
                 log.info("redelivery ignored person=%s message=%s", profile.id, inbound.message_id)
+                metrics.redelivery_dropped(inbound.channel)
                 return []
-            turn = Turn(self, Party(data, profile), inbound.message_id, self.clock.now())
-            with turn.stack:
-                self._pipeline(turn, inbound)
-                data.meta["last_inbound_at"] = turn.now.isoformat()
-                self.commit(turn)
-            log.info(
-                "handled person=%s message=%s out=%d", profile.id, inbound.message_id, len(turn.out)
+            data = uow.person(profile.id)
+            turn = Turn(self, uow, Party(data, profile), inbound.message_id, self.clock.now())
+            self._pipeline(turn, inbound)
+            if turn.erase:
+                from bot.data.forget import erase
+
+                erase(self, profile.id, uow)
+            else:
+                data.last_inbound_at = turn.now.isoformat()
+                uow.outbox_release(profile.id)  # they wrote: held messages may go now
+            turn.finish()
+            uow.mark_processed(
+                inbound.message_id, None if turn.erase else profile.id, turn.now.isoformat()
             )
         if turn.erase:
-            # Outside the person's lock: erasure takes the mentor's lock, and the lock order is
-            # always the mentor's before the mentee's.
-            from bot.data.forget import forget
-
-            forget(self, profile.id)
+            self.store.compact_log()
             log.info("erased on request person=%s", profile.id)
+        log.info("handled person=%s message=%s out=%d ms=%s", profile.id, inbound.message_id,
+                 len(turn.out), metrics.turn_done())
         return turn.out
 
-    def commit(self, turn: Turn) -> None:
-        """Persist the other people first, the turn's own person last (it records the source
-        id: a crash before that point replays the whole turn, whose other writes are skipped)."""
-        dropped: set[str] = set()
-        for pid, party in turn.others.items():
-            if party.data.has_applied(turn.source):
-                dropped.add(pid)
-                continue
-            if not party.changed() and not any(o.to == pid for o in turn.out):
-                continue  # only looked at (a digest reading a mentee's questions): no write
-            party.data.mark_applied(turn.source)
-            self._queue(turn, party.data)
-            self.store.save_person(party.data)
-        if dropped:
-            turn.out = [o for o in turn.out if o.to not in dropped]
-        if turn.erase:
-            return
-        turn.person.mark_applied(turn.source)
-        self._queue(turn, turn.person)
-        self.store.save_person(turn.person)
+    def _damaged(self, inbound: Inbound, pid: str) -> list[Outbound]:
+        """One person's data cannot be read: tell them and their mentor; others are served."""
+        log.error("unreadable person data person=%s", pid)
+        profile = self.directory.roster(pid)
+        locale = profile.locale if profile else self.config.locale
+        with self.catalogs.use(locale):
+            text = gettext(self.flows.texts["data_unreadable"])
+        out = [Outbound(to=inbound.sender, text=text, key=f"{inbound.message_id}#damaged")]
+        mentor = profile.mentor if profile else None
+        if mentor and pid == inbound.sender:
+            try:
+                with self.store.turn([mentor]) as uow:
+                    mentor_profile = self.directory.get(mentor, uow)
+                    if mentor_profile is not None:
+                        turn = Turn(self, uow, Party(uow.person(mentor), mentor_profile),
+                                    f"damaged:{pid}:{self.clock.now().date()}", self.clock.now())
+                        if not uow.processed(turn.source):
+                            turn.say("data_unreadable_mentor",
+                                     mentee=(profile.name if profile else "") or pid)
+                            turn.finish()
+                            uow.mark_processed(turn.source, mentor, turn.now.isoformat())
+                            out.extend(turn.out)
+            except DamagedData:
+                log.error("unreadable person data person=%s", mentor)
+        return out
 
-    def _queue(self, turn: Turn, data: PersonData) -> None:
-        """Put the person's outbound messages in their outbox, in the same atomic write."""
-        if not self.outbox_channels:
-            return
-        present = {entry.get("key") for entry in data.outbox}
-        for out in turn.out:
-            if out.to == data.id and out.channel in self.outbox_channels and out.key not in present:
-                data.outbox.append(
-                    {
-                        "key": out.key,
-                        "to": out.to,
-                        "text": out.text,
-                        "choices": list(out.choices),
-                        "meta": dict(out.meta),
-                        "status": "pending",
-                        "parts": 0,
-                        "queued_at": turn.now.isoformat(),
-                    }
-                )
-
-    def _stranger(self, inbound: Inbound) -> list[Outbound]:
-        """Someone not enrolled: one polite answer, nothing of theirs stored.
-
-        The one exception is `/start CODE` with a valid invitation: the sender is enrolled."""
+    def _stranger(self, inbound: Inbound, uow: UnitOfWork) -> Profile | None:
+        """`/start CODE` with a valid invitation enrolls the sender; None otherwise."""
         parsed = commands.parse(inbound.text or "")
         if parsed and parsed[0] == "start" and parsed[1]:
             from bot.data.invitations import redeem
 
-            if redeem(self, parsed[1], inbound.sender, self.clock.now()):
+            if redeem(uow, parsed[1], inbound.sender, self.clock.now()):
                 log.info("invitation redeemed channel=%s", inbound.channel)
-                return self.handle(inbound)
+                return self.directory.get(inbound.sender, uow)
+        return None
+
+    def _stranger_reply(self, inbound: Inbound) -> list[Outbound]:
+        """Someone not enrolled: one polite answer, nothing of theirs stored."""
         log.info("unknown sender channel=%s", inbound.channel)
+        metrics.refused("unknown_sender")
         keys = ["unknown_sender"]
         urgent = self.guard.resources_key(inbound.text or "")
         if urgent is not None:  # help is never refused, even to a stranger
@@ -211,6 +204,7 @@ class Engine:
         text = inbound.text if inbound.text is not None else ""
         if inbound.choice is None and len(text) > self.config.limits.max_text_length:
             turn.journal(turn.party, "in", "", kind="refused_too_long")
+            metrics.refused("too_long")
             turn.say("too_long", count=len(text), limit=self.config.limits.max_text_length)
             return
         if inbound.choice is None and not text.strip():
@@ -225,6 +219,7 @@ class Engine:
                 if urgent is not None:  # help is never refused
                     turn.say(urgent)
                 turn.say("withdrawn_active")
+                metrics.refused("withdrawn")
                 return
         elif inbound.choice is None and self.guard.safety_first(turn, text):
             return
@@ -268,6 +263,7 @@ class Engine:
     def _refuse_attachment(self, turn: Turn, inbound: Inbound) -> None:
         kind = str(inbound.attachment)
         turn.journal(turn.party, "in", kind, kind="attachment_refused")
+        metrics.refused("attachment")
         turn.say(
             "attachment_refused",
             kind=turn.text(f"attachment_{kind}"),
@@ -316,7 +312,9 @@ class Engine:
                 turn.send(turn.party, message)
                 return
         if step.save != "signature_name":  # the signature is journaled by its action
-            turn.journal(turn.party, "in", text)
+            # About a question (an answer, a redirection, a follow-up): erasure finds it.
+            about = turn.answers.get("qid") if step.save != "qid" else None
+            turn.journal(turn.party, "in", text, qid=str(about) if about else None)
         if step.save:
             turn.answers[step.save] = text.strip()
         target = turn.follow(step, None)
@@ -334,43 +332,44 @@ class Engine:
     # -- scheduled jobs -------------------------------------------------------------------
 
     def run_digests(self, when: datetime) -> list[Outbound]:
-        """At a digest time: every signed mentor inside their opening hours gets a digest."""
+        """At a digest time: every signed mentor inside their opening hours gets a digest,
+        each in a unit of work of its own, recorded so that a replay sends it once."""
         from bot.engine import digest
 
         out: list[Outbound] = []
         for mentor in self.directory.mentors():
-            if not self.calendar.is_open(when, self.absences(mentor)):
-                continue
-            with self.locks.hold(mentor.id):
-                data = self.store.load_person(mentor.id)
-                if data is None or not signed(data, self.charter_version):
-                    continue
-                turn = Turn(self, Party(data, mentor), f"digest:{when.isoformat()}", when)
-                with turn.stack:
-                    if data.has_applied(turn.source):
+            source = f"digest:{when.isoformat()}:{mentor.id}"
+            try:
+                with self.store.turn([mentor.id]) as uow:
+                    data = uow.peek(mentor.id)
+                    if data is None or not signed(data, self.charter_version):
                         continue
+                    if not self.calendar.is_open(when, self.absences(mentor, data)):
+                        continue
+                    if uow.processed(source):
+                        continue
+                    turn = Turn(self, uow, Party(data, mentor), source, when)
                     count = digest.deliver(turn, turn.party, empty_notice=False)
+                    turn.finish()
+                    uow.mark_processed(source, mentor.id, when.isoformat())
                     if count:
-                        self.commit(turn)
-                        log.info("digest mentor=%s questions=%d", mentor.id, count)
-                out.extend(turn.out)
+                        log.info("digest mentor=%s messages=%d", mentor.id, count)
+                        metrics.digest_sent()
+                    out.extend(turn.out)
+            except DamagedData as damaged:
+                log.error("digest skipped: unreadable person data person=%s", damaged.pid)
         return out
 
     def purge(self, when: datetime) -> int:
-        """Retention: journal lines older than `retention.days` are removed."""
-        limit = when - timedelta(days=self.config.retention.days)
-        removed = 0
-        for pid in list(self.store.person_ids()):
-            with self.locks.hold(pid):
-                entries = self.store.read_journal(pid)
-                kept = [e for e in entries if datetime.fromisoformat(e.at) >= limit]
-                if len(kept) != len(entries):
-                    self.store.rewrite_journal(pid, kept)
-                    removed += len(entries) - len(kept)
-        if removed:
-            log.info("retention purge removed=%d", removed)
+        """Retention: journal lines and ended questions older than `retention.days`, used
+        message ids, expired invitations and delivered messages are removed."""
+        limit = (when - timedelta(days=self.config.retention.days)).isoformat()
+        with self.store.turn() as uow:
+            removed = uow.journal_purge(limit)
+            questions_removed = uow.questions_purge(limit)
+            uow.processed_purge((when - PROCESSED_KEPT).isoformat())
+            uow.invitations_purge(when.isoformat())
+            uow.outbox_purge((when - SENT_KEPT).isoformat())
+        if removed or questions_removed:
+            log.info("retention purge journal=%d questions=%d", removed, questions_removed)
         return removed
-
-    def state_of(self, pid: str) -> dict[str, Any]:
-        data = self.store.load_person(pid)
-        return dict(data.state) if data else {}

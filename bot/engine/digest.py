@@ -1,54 +1,45 @@
 """The mentor's digest: the pending questions of their mentees, at opening times only.
 
 A question appears in every digest until it is answered; from its second appearance on it is
-marked as waiting since it was first shown.
+marked as waiting since it was first shown. Pending questions are read by mentor through an
+index, so a digest costs what the mentor has pending, not what the organisation stores.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
+from bot.domain import Flag, Question, QuestionStatus, ThreadKind
 from bot.engine.consent import withdrawn
 from bot.engine.texts import fill
 from bot.engine.turn import Party, Turn
 from bot.i18n import gettext
 
-PENDING = ("sent", "read")
+_THREAD_TEXT = {
+    ThreadKind.ANSWER: "digest_answer",
+    ThreadKind.FOLLOWUP: "digest_followup",
+}
 
 
-def pending(turn: Turn, mentor: Party) -> list[tuple[Party, dict[str, Any]]]:
-    out: list[tuple[Party, dict[str, Any]]] = []
-    for profile in turn.engine.directory.mentees_of(mentor.profile.id):
-        mentee = turn.other(profile.id)
-        if mentee is None or withdrawn(mentee.data):
+def pending(turn: Turn, mentor: Party) -> list[tuple[Party, Question]]:
+    out: list[tuple[Party, Question]] = []
+    for question in turn.uow.pending_for(mentor.profile.id):
+        mentee = turn.other(question.mentee)
+        if mentee is None or mentee.profile.mentor != mentor.profile.id or withdrawn(mentee.data):
             continue
-        for question in mentee.data.questions:
-            if question.get("status") in PENDING:
-                out.append((mentee, question))
-    out.sort(key=lambda item: item[1]["submitted_at"])
+        out.append((mentee, question))
     return out
 
 
-def unreported_flags(turn: Turn, mentor: Party) -> list[tuple[Party, dict[str, Any]]]:
+def unreported_flags(turn: Turn, mentor: Party) -> list[tuple[Party, Flag]]:
     """Distress flags of the mentor's mentees not yet shown to the mentor (no message text)."""
-    out: list[tuple[Party, dict[str, Any]]] = []
-    for profile in turn.engine.directory.mentees_of(mentor.profile.id):
-        mentee = turn.other(profile.id)
-        if mentee is None:
-            continue
-        out.extend(
-            (mentee, f)
-            for f in mentee.data.meta.get("flags", [])
-            if _not_yet(f.get("reported"), turn.source)
-        )
+    mentees = turn.engine.directory.mentees_of(mentor.profile.id, turn.uow)
+    out: list[tuple[Party, Flag]] = []
+    for flag in turn.uow.flags_unreported([m.id for m in mentees], turn.source):
+        mentee = turn.other(flag.person)
+        if mentee is not None:
+            out.append((mentee, flag))
     return out
-
-
-def _not_yet(marked_by: Any, source: str) -> bool:
-    """Not shown yet, or marked by this very digest: a digest replayed after a crash (the
-    mentee saved, the mentor not) shows again what its first run had marked."""
-    return not marked_by or marked_by == source
 
 
 def deliver(turn: Turn, mentor: Party, *, empty_notice: bool) -> int:
@@ -72,56 +63,54 @@ def deliver(turn: Turn, mentor: Party, *, empty_notice: bool) -> int:
         date=turn.when(turn.now, party=mentor),
     )
     for mentee, flag in flagged:
-        flag["reported"] = turn.source
+        turn.uow.flag_reported(flag, turn.source)
         turn.say(
             "digest_flag",
             party=mentor,
-            kind=turn.text(f"flag_{flag['level']}", party=mentor),
+            kind=turn.text(f"flag_{flag.level}", party=mentor),
             mentee=mentee.profile.name or mentee.profile.id,
-            date=turn.when(datetime.fromisoformat(flag["at"]), party=mentor),
+            date=turn.when(datetime.fromisoformat(flag.at), party=mentor),
         )
     for mentee, question in items:
         text = turn.text(
             "digest_question",
             party=mentor,
-            qid=question["id"],
+            qid=question.id,
             mentee=mentee.profile.name or mentee.profile.id,
-            date=turn.when(datetime.fromisoformat(question["submitted_at"]), party=mentor),
-            context=question.get("context", ""),
-            analysis=question.get("analysis", ""),
-            ask=question.get("ask", ""),
+            date=turn.when(datetime.fromisoformat(question.submitted_at), party=mentor),
+            context=question.context,
+            analysis=question.analysis,
+            ask=question.ask,
         )
         text += thread(turn, mentor, question)
-        first_shown = question.get("read_at")
-        if first_shown and not _not_yet(question.get("read_in"), turn.source):
-            since = turn.when(datetime.fromisoformat(first_shown), party=mentor, short=True)
+        if question.read_at and question.status is QuestionStatus.READ:
+            since = turn.when(datetime.fromisoformat(question.read_at), party=mentor, short=True)
             text += "\n\n" + turn.text("digest_waiting", party=mentor, since=since)
         else:
-            question["status"] = "read"
-            question["read_at"] = turn.now.isoformat()
-            question["read_in"] = turn.source
+            question.status = QuestionStatus.READ
+            question.read_at = turn.now.isoformat()
+            turn.uow.question_update(question)
         texts = turn.engine.flows.texts
         with turn.engine.catalogs.use(mentor.profile.locale):
             choices = tuple(
-                fill(gettext(texts[k]), {"qid": question["id"]})
+                fill(gettext(texts[k]), {"qid": question.id})
                 for k in ("digest_choice_reply", "digest_choice_redirect")
             )
-        turn.send(mentor, text, choices, kind="digest", qid=question["id"])
+        turn.send(mentor, text, choices, kind="digest", qid=question.id)
     return 1 + len(flagged) + len(items)
 
 
-def thread(turn: Turn, mentor: Party, question: dict[str, Any]) -> str:
+def thread(turn: Turn, mentor: Party, question: Question) -> str:
     """Earlier answers and the mentee's follow-ups, in time order, under the question."""
-    events = [(a["at"], "digest_answer", a["text"]) for a in question.get("answers", [])]
-    events += [(f["at"], "digest_followup", f["text"]) for f in question.get("followups", [])]
     lines = [
         turn.text(
-            key,
+            _THREAD_TEXT[item.kind],
             party=mentor,
-            text=text,
-            date=turn.when(datetime.fromisoformat(at), party=mentor, short=True),
+            text=item.text,
+            date=turn.when(datetime.fromisoformat(item.at), party=mentor, short=True),
         )
-        for at, key, text in sorted(events)
+        for item in question.thread
+        if item.kind in _THREAD_TEXT
     ]
     return "".join("\n\n" + line for line in lines)
 
@@ -129,7 +118,7 @@ def thread(turn: Turn, mentor: Party, question: dict[str, Any]) -> str:
 def on_demand(turn: Turn) -> None:
     """`/digest`: the pending questions now, inside the mentor's opening hours only."""
     engine = turn.engine
-    absences = engine.absences(turn.profile)
+    absences = engine.absences(turn.profile, turn.person)
     if not engine.calendar.is_open(turn.now, absences):
         opening = engine.calendar.next_opening(turn.now, absences)
         turn.say("digest_closed", when=turn.when(opening))

@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import PROJECT_ROOT, Config
+from bot.domain import Flag
 from bot.engine.choices import pick
 from bot.errors import UserError
 from bot.flows.model import Expect, Step
 from bot.i18n import gettext
+from bot.ops import metrics
 
 if TYPE_CHECKING:
     from bot.engine.turn import Turn
@@ -176,6 +178,7 @@ class Guard:
             verdict.layer,
             ",".join(verdict.rules),
         )
+        metrics.safety_answer(verdict.level.name)
         if verdict.level is SafetyLevel.OUT_OF_SCOPE:
             turn.say("safety_out_of_scope")
             return False
@@ -194,9 +197,8 @@ class Guard:
 
     def _flag(self, turn: Turn, level: str) -> None:
         """For the top of the mentor's next digest: the fact and its level, never the text."""
-        turn.person.meta.setdefault("flags", []).append(
-            {"at": turn.now.isoformat(), "level": level, "reported": False}
-        )
+        if turn.journaling:
+            turn.uow.flag_add(Flag(person=turn.profile.id, at=turn.now.isoformat(), level=level))
 
     def _hold_for_safety(self, turn: Turn, text: str) -> None:
         """A text typed at a text step is kept in memory only, until the person says whether
@@ -302,6 +304,7 @@ class Guard:
         self._flagged[turn.profile.id] = _Flagged(step.flow, step.id, text, spans)
         turn.state["pending"] = "identifying"
         turn.journal(turn.party, "in", "", kind="refused_identifying")
+        metrics.refused("identifying")
         found = "; ".join(
             turn.text("identifying_item", text=s.text, kind=turn.text("kind_" + s.kind.value))
             for s in spans
@@ -364,4 +367,5 @@ class Guard:
         for kind in SpanKind:
             labels[kind] = turn.text(f"placeholder_{kind.value}")
         masked: str = mask(text, spans, labels)
+        metrics.masked(s.kind.value for s in spans)
         return masked

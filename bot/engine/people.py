@@ -1,11 +1,16 @@
-"""Who is who: the roster of `config.yaml` plus the people enrolled by invitation."""
+"""Who is who: the roster of `config.yaml` plus the people enrolled by invitation (stored).
+
+The roster is fixed for a run and indexed once; enrollments are read from the store each
+time, so that a mentee enrolled through another worker is known at once.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from bot.config import Config
-from bot.store.model import SharedData
+from bot.domain import Enrollment
+from bot.store.sql import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,67 +21,64 @@ class Profile:
     mentor: str | None
     locale: str | None
     absences: tuple[tuple[str, str], ...] = ()
+    enrolled: bool = False  # by invitation (stored), not from the roster
 
     @property
     def channel(self) -> str:
         return self.id.split(":", 1)[0]
 
 
+def _from_enrollment(enrollment: Enrollment) -> Profile:
+    return Profile(
+        id=enrollment.id,
+        role=enrollment.role,
+        name=enrollment.name,
+        mentor=enrollment.mentor,
+        locale=enrollment.locale,
+        enrolled=True,
+    )
+
+
 class Directory:
-    """Looks people up; the roster wins over enrollments with the same id.
+    """Looks people up; the roster wins over enrollments with the same id."""
 
-    Profiles are indexed once (the roster is fixed for a run) and the index is rebuilt only
-    when enrollments change (`invalidate`), so a digest over a large organisation stays linear.
-    """
+    def __init__(self, config: Config) -> None:
+        self._roster: dict[str, Profile] = {
+            person.id: Profile(
+                id=person.id,
+                role=person.role,
+                name=person.name,
+                mentor=person.mentor,
+                locale=person.locale,
+                absences=tuple((a.start, a.end) for a in person.absences),
+            )
+            for person in config.people
+        }
+        self._roster_mentees: dict[str, list[Profile]] = {}
+        for profile in self._roster.values():
+            if profile.role == "mentee" and profile.mentor:
+                self._roster_mentees.setdefault(profile.mentor, []).append(profile)
 
-    def __init__(self, config: Config, shared: SharedData) -> None:
-        self._config = config
-        self._shared = shared
-        self._index: dict[str, Profile] | None = None
-        self._by_mentor: dict[str, list[Profile]] = {}
+    def roster(self, pid: str) -> Profile | None:
+        return self._roster.get(pid)
 
-    def invalidate(self) -> None:
-        self._index = None
+    def get(self, pid: str, uow: UnitOfWork) -> Profile | None:
+        profile = self._roster.get(pid)
+        if profile is not None:
+            return profile
+        enrollment = uow.enrollment(pid)
+        return _from_enrollment(enrollment) if enrollment else None
 
-    def _profiles(self) -> dict[str, Profile]:
-        if self._index is None:
-            index: dict[str, Profile] = {}
-            for pid, raw in sorted(self._shared.enrolled.items()):
-                index[pid] = Profile(
-                    id=pid,
-                    role=str(raw.get("role", "mentee")),
-                    name=str(raw.get("name", "")),
-                    mentor=raw.get("mentor"),
-                    locale=raw.get("locale"),
-                )
-            for person in self._config.people:  # the roster wins
-                index[person.id] = Profile(
-                    id=person.id,
-                    role=person.role,
-                    name=person.name,
-                    mentor=person.mentor,
-                    locale=person.locale,
-                    absences=tuple((a.start, a.end) for a in person.absences),
-                )
-            by_mentor: dict[str, list[Profile]] = {}
-            for profile in index.values():
-                if profile.role == "mentee" and profile.mentor:
-                    by_mentor.setdefault(profile.mentor, []).append(profile)
-            self._index, self._by_mentor = index, by_mentor
-        return self._index
-
-    def get(self, pid: str) -> Profile | None:
-        return self._profiles().get(pid)
-
-    def all(self) -> list[Profile]:
-        profiles = self._profiles()
-        roster_ids = {p.id for p in self._config.people}
-        roster = [profiles[pid] for pid in (p.id for p in self._config.people)]
-        return roster + [p for pid, p in profiles.items() if pid not in roster_ids]
+    def all(self, uow: UnitOfWork) -> list[Profile]:
+        enrolled = [_from_enrollment(e) for e in uow.enrollments() if e.id not in self._roster]
+        return list(self._roster.values()) + enrolled
 
     def mentors(self) -> list[Profile]:
-        return [p for p in self.all() if p.role == "mentor"]
+        """Mentors come from the roster only (invitations enroll mentees)."""
+        return [p for p in self._roster.values() if p.role == "mentor"]
 
-    def mentees_of(self, mentor: str) -> list[Profile]:
-        self._profiles()
-        return list(self._by_mentor.get(mentor, []))
+    def mentees_of(self, mentor: str, uow: UnitOfWork) -> list[Profile]:
+        enrolled = [
+            _from_enrollment(e) for e in uow.enrollments(mentor) if e.id not in self._roster
+        ]
+        return list(self._roster_mentees.get(mentor, [])) + enrolled

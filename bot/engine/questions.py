@@ -8,21 +8,21 @@ written thread.
 from __future__ import annotations
 
 import re
-from typing import Any
 
+from bot.domain import Question, QuestionStatus, ThreadItem, ThreadKind
+from bot.domain.records import OPEN_STATUSES
 from bot.engine.turn import Party, Turn
 from bot.flows.model import Target
 from bot.policies.textnorm import fold
 
-OPEN = ("sent", "read", "answered")
 
-
-def for_mentor(turn: Turn, qid: str) -> tuple[Party, dict[str, Any]] | None:
+def for_mentor(turn: Turn, qid: str) -> tuple[Party, Question] | None:
     """The mentee and question `qid`, when it belongs to one of this mentor's mentees."""
-    mentee_id = turn.engine.shared.questions.get(qid)
-    mentee = turn.other(mentee_id) if mentee_id else None
-    question = mentee.data.question(qid) if mentee else None
-    if mentee is None or question is None or mentee.profile.mentor != turn.profile.id:
+    question = turn.uow.question(qid)
+    if question is None:
+        return None
+    mentee = turn.other(question.mentee)
+    if mentee is None or mentee.profile.mentor != turn.profile.id:
         return None
     return mentee, question
 
@@ -34,8 +34,9 @@ def answer(turn: Turn, qid: str, text: str) -> bool:
         turn.say("reply_unknown", qid=qid)
         return False
     mentee, question = found
-    question.setdefault("answers", []).append({"at": turn.now.isoformat(), "text": text})
-    question["status"] = "answered"
+    turn.uow.thread_add(question, ThreadItem(ThreadKind.ANSWER, turn.now.isoformat(), text))
+    question.status = QuestionStatus.ANSWERED
+    turn.uow.question_update(question)
     turn.journal(turn.party, "out", text, kind="answer", qid=qid)
     choices = (
         turn.engine.flows.texts["answer_choice_followup"],
@@ -48,7 +49,7 @@ def answer(turn: Turn, qid: str, text: str) -> bool:
         about=qid,
         qid=qid,
         text=text,
-        ask=question.get("ask", ""),
+        ask=question.ask,
         choices=choices,
     )
     turn.say("reply_sent", qid=qid, mentee=mentee.profile.name or mentee.profile.id)
@@ -62,10 +63,11 @@ def redirect(turn: Turn, qid: str, how: str, text: str) -> bool:
         turn.say("reply_unknown", qid=qid)
         return False
     mentee, question = found
-    question["status"] = "redirected"
-    question.setdefault("redirections", []).append(
-        {"at": turn.now.isoformat(), "to": how, "text": text}
-    )
+    kind = ThreadKind.REDIRECT_SESSION if how == "session" else ThreadKind.REDIRECT_OTHER
+    turn.uow.thread_add(question, ThreadItem(kind, turn.now.isoformat(), text))
+    question.status = QuestionStatus.REDIRECTED
+    question.closed_at = turn.now.isoformat()
+    turn.uow.question_update(question)
     turn.journal(turn.party, "out", text, kind=f"redirect_{how}", qid=qid)
     turn.say(
         f"redirected_{how}", party=mentee, entry=f"redirect_{how}", about=qid, qid=qid, text=text
@@ -74,12 +76,12 @@ def redirect(turn: Turn, qid: str, how: str, text: str) -> bool:
     return True
 
 
-def own(turn: Turn, qid: str) -> dict[str, Any] | None:
-    question = turn.person.question(qid)
-    if question is None:
+def own(turn: Turn, qid: str) -> Question | None:
+    question = turn.uow.question(qid)
+    if question is None or question.mentee != turn.profile.id:
         turn.say("question_not_yours", qid=qid)
         return None
-    if question.get("status") not in OPEN:
+    if question.status not in OPEN_STATUSES:
         turn.say("question_already_closed", qid=qid)
         return None
     return question
@@ -89,9 +91,10 @@ def followup(turn: Turn, qid: str, text: str) -> None:
     question = own(turn, qid)
     if question is None:
         return
-    question.setdefault("followups", []).append({"at": turn.now.isoformat(), "text": text})
-    question["status"] = "sent"
-    question.pop("read_at", None)
+    turn.uow.thread_add(question, ThreadItem(ThreadKind.FOLLOWUP, turn.now.isoformat(), text))
+    question.status = QuestionStatus.SENT
+    question.read_at = None
+    turn.uow.question_update(question)
     turn.journal(turn.party, "in", text, kind="followup", qid=qid)
     acknowledge(turn, qid, "followup_sent")
 
@@ -99,8 +102,7 @@ def followup(turn: Turn, qid: str, text: str) -> None:
 def acknowledge(turn: Turn, qid: str, key: str) -> None:
     """Say when the mentor will read it (article 3): today, or at their next opening."""
     engine = turn.engine
-    mentor = engine.directory.get(turn.profile.mentor or "")
-    absences = engine.absences(mentor) if mentor else ()
+    absences = engine.absences_of(turn.profile.mentor, turn.uow)
     if engine.calendar.is_open(turn.now, absences):
         turn.say(f"{key}_open", qid=qid)
     else:
@@ -112,8 +114,9 @@ def close(turn: Turn, qid: str) -> None:
     question = own(turn, qid)
     if question is None:
         return
-    question["status"] = "closed"
-    question["closed_at"] = turn.now.isoformat()
+    question.status = QuestionStatus.CLOSED
+    question.closed_at = turn.now.isoformat()
+    turn.uow.question_update(question)
     turn.journal(turn.party, "in", "", kind="closed", qid=qid)
     turn.say("question_closed", qid=qid)
 

@@ -2,7 +2,9 @@
 
 The scheduler only computes which jobs are due up to an instant and runs them in time order;
 who moves the clock (a real sleep, a virtual clock in `simulate`) is the caller's business.
-The last run of each job is stored, so a restart neither repeats nor forgets a digest.
+The last run of each job is stored, so a restart neither repeats nor forgets a digest; each
+mentor's digest is also recorded in its own unit of work, so a job interrupted half-way sends
+the rest, never twice.
 """
 
 from __future__ import annotations
@@ -14,24 +16,33 @@ from bot.engine.core import Engine
 from bot.messages import Outbound
 
 PURGE_AT = time(3, 0)
+JOBS = ("digest", "purge")
 
 
 class Scheduler:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._calm_until: datetime | None = None  # nothing is due before this instant
-        now = engine.clock.now()
-        missing = [job for job in ("digest", "purge") if job not in engine.shared.scheduler]
-        if missing:
+        self._last_runs: dict[str, datetime] = {}
+        self.reload()
 
-            def anchor(shared: object) -> None:
-                for job in missing:
-                    engine.shared.scheduler[job] = now.isoformat()
+    def reload(self) -> None:
+        """Read the last runs from the store (anchored at now for a new store)."""
+        now = self.engine.clock.now()
+        with self.engine.store.turn() as uow:
+            for job in JOBS:
+                last = uow.job_last_run(job)
+                if last is None:
+                    uow.job_ran(job, now.isoformat())
+                    last = now.isoformat()
+                self._last_runs[job] = datetime.fromisoformat(last)
+        self._calm_until = None
 
-            engine.update_shared(anchor, ("scheduler",))
+    def earliest_last_run(self) -> datetime:
+        return min(self._last_runs.values())
 
     def _last(self, job: str) -> datetime:
-        return datetime.fromisoformat(self.engine.shared.scheduler[job])
+        return self._last_runs[job]
 
     def due(self, until: datetime) -> list[tuple[datetime, str]]:
         """Jobs due in (last run, until], in time order."""
@@ -74,9 +85,8 @@ class Scheduler:
             else:
                 self.engine.purge(when)
 
-            def record(shared: object, job: str = job, when: datetime = when) -> None:
-                self.engine.shared.scheduler[job] = when.isoformat()
-
-            self.engine.update_shared(record, ("scheduler",))
+            with self.engine.store.turn() as uow:
+                uow.job_ran(job, when.isoformat())
+            self._last_runs[job] = when
             yield when, out
         self._calm_until = self.next_due(until)

@@ -26,6 +26,10 @@ EXPORT_HEADINGS = (
     "export_journal",
     "export_in",
     "export_out",
+    "export_thread_answer",
+    "export_thread_followup",
+    "export_thread_redirect_session",
+    "export_thread_redirect_other",
 )
 
 REQUIRED_TEXTS = frozenset(
@@ -109,6 +113,8 @@ REQUIRED_TEXTS = frozenset(
         "console_unknown_person",
         "console_waited",
         "console_bad_duration",
+        "data_unreadable",
+        "data_unreadable_mentor",
         "export_title",
         "export_signed",
         *EXPORT_HEADINGS,

@@ -1,25 +1,26 @@
 """One turn: everything the engine does for one inbound message or one scheduled job.
 
-A `Turn` collects what to say (rendered in each recipient's language), the journal lines, and
-the other people it changed; the engine persists all of it before anything is sent.
+A `Turn` works inside one unit of work (`uow`): what it reads and changes is in that
+transaction, and what it says (rendered in each recipient's language) and journals is written
+into the same transaction by `finish`, so that the message, the state, the journal and the
+outbox are durable together or not at all.
 """
 
 from __future__ import annotations
 
-import json
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from babel.dates import format_date
 
+from bot.domain import JournalEntry, OutboxEntry, PersonData
 from bot.engine.people import Profile
 from bot.engine.texts import fill, render
 from bot.flows.model import Expect, Step, Target
 from bot.i18n import current_locale, format_when, gettext
 from bot.messages import Outbound
-from bot.store.model import JournalEntry, PersonData
+from bot.store.sql import UnitOfWork
 
 if TYPE_CHECKING:
     from bot.engine.core import Engine
@@ -33,30 +34,21 @@ class Party:
 
     data: PersonData
     profile: Profile
-    loaded: str = ""  # fingerprint of `data` when loaded: an unchanged person is not rewritten
-
-    def changed(self) -> bool:
-        return bool(self.data.journal_new) or fingerprint(self.data) != self.loaded
-
-
-def fingerprint(data: PersonData) -> str:
-    """What a save would write of the person (but the journal), as one comparable string."""
-    return json.dumps([data.state, data.signatures, data.questions, data.outbox, data.meta],
-                      sort_keys=True, default=str)
 
 
 @dataclass
 class Turn:
     engine: Engine
+    uow: UnitOfWork
     party: Party
     source: str  # the inbound message id or the job id: keys journal lines and outbox entries
     now: datetime
-    stack: ExitStack = field(default_factory=ExitStack)
     out: list[Outbound] = field(default_factory=list)
     others: dict[str, Party] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # placeholders set by actions
     erase: bool = False  # the person asked for erasure: nothing of theirs is saved
     journaling: bool = True  # False when nothing of the turn may be kept (consent withdrawn)
+    lines: dict[str, list[JournalEntry]] = field(default_factory=dict)
     _seq: int = 0
 
     # -- people ---------------------------------------------------------------------------
@@ -79,17 +71,44 @@ class Turn:
         return answers
 
     def other(self, pid: str) -> Party | None:
-        """Another person changed by this turn (loaded once; the caller holds their lock)."""
+        """Another person of this turn (loaded once, locked until the commit)."""
         if pid == self.profile.id:
             return self.party
         if pid not in self.others:
-            profile = self.engine.directory.get(pid)
+            profile = self.engine.directory.get(pid, self.uow)
             if profile is None:
                 return None
-            self.stack.enter_context(self.engine.locks.hold(pid))
-            data = self.engine.store.load_person(pid) or PersonData(id=pid)
-            self.others[pid] = Party(data=data, profile=profile, loaded=fingerprint(data))
+            self.others[pid] = Party(data=self.uow.person(pid), profile=profile)
         return self.others[pid]
+
+    def profile_of(self, pid: str) -> Profile | None:
+        return self.engine.directory.get(pid, self.uow)
+
+    def finish(self) -> None:
+        """Write the turn's journal lines and outgoing messages into its unit of work."""
+        if self.journaling:
+            for pid, entries in self.lines.items():
+                if not (self.erase and pid == self.profile.id):
+                    self.uow.journal_add(pid, entries)
+        kept = self.engine.outbox_channels
+        stored: list[OutboxEntry] = []
+        for out in self.out:
+            if out.volatile or (self.erase and out.to == self.profile.id):
+                continue  # quoted identifying data, or the goodbye to an erased person
+            if kept is not None and out.channel not in kept:
+                continue
+            stored.append(
+                OutboxEntry(
+                    key=out.key,
+                    to=out.to,
+                    text=out.text,
+                    choices=out.choices,
+                    meta=dict(out.meta),
+                    queued_at=self.now.isoformat(),
+                    question=out.about,
+                )
+            )
+        self.uow.outbox_add(stored)
 
     # -- saying things ----------------------------------------------------------------------
 
@@ -102,7 +121,7 @@ class Turn:
     ) -> None:
         if not self.journaling:
             return
-        party.data.journal_new.append(
+        self.lines.setdefault(party.profile.id, []).append(
             JournalEntry(
                 at=self.now.isoformat(),
                 direction=direction,
@@ -121,15 +140,26 @@ class Turn:
         kind: str = "message",
         qid: str | None = None,
         journal_text: str | None = None,
+        volatile: bool = False,
     ) -> None:
         """Queue a message already in the recipient's language and journal it (as
-        `journal_text` when what is sent must not be kept, e.g. quoted identifying data)."""
+        `journal_text` when the journal keeps less than what is sent). `volatile`: what is
+        sent must not be kept at all (quoted identifying data): never written to the outbox."""
         key = self._key()
-        self.out.append(Outbound(to=party.profile.id, text=text, choices=choices, key=key))
+        self.out.append(
+            Outbound(
+                to=party.profile.id,
+                text=text,
+                choices=choices,
+                key=key,
+                volatile=volatile,
+                about=qid,
+            )
+        )
         kept = text if journal_text is None else journal_text
         if not self.journaling:
             return
-        party.data.journal_new.append(
+        self.lines.setdefault(party.profile.id, []).append(
             JournalEntry(
                 at=self.now.isoformat(), direction="out", text=kept, kind=kind, qid=qid, key=key
             )
@@ -155,7 +185,8 @@ class Turn:
             if journal_params is not None:
                 kept = render(source, self.params(target, {**params, **journal_params}))
             labels = tuple(fill(gettext(c), self.params(target, params)) for c in choices)
-        self.send(target, text, labels, kind=entry, qid=about, journal_text=kept)
+        self.send(target, text, labels, kind=entry, qid=about, journal_text=kept,
+                  volatile=journal_params is not None)
 
     def text(self, key: str, party: Party | None = None, **params: Any) -> str:
         """The text `key`, rendered for `party`, without sending it."""
@@ -200,6 +231,11 @@ class Turn:
         with self.engine.catalogs.use(self.profile.locale):
             text = fill(gettext(step.say), self.params(self.party, extra or {}))
             labels = tuple(gettext(c.label) for c in step.choices)
+        if step.article:
+            # The charter's text is journaled by reference (version and article), not whole.
+            kept = f"{self.engine.charter_version}:{step.id}"
+            self.send(self.party, text, labels, kind="charter_article", journal_text=kept)
+            return
         self.send(self.party, text, labels)
 
     def home(self) -> Target:

@@ -21,6 +21,9 @@ _current: ContextVar[tuple[str, NullTranslations] | None] = ContextVar(
 )
 
 
+BUILT_MARKER = ".compiled"  # written by setup.py next to the catalogs it compiled
+
+
 class Catalogs:
     """Every available translation, loaded from `locales/`.
 
@@ -41,7 +44,8 @@ class Catalogs:
     @staticmethod
     def _load(po: Path) -> NullTranslations:
         mo = po.with_suffix(".mo")
-        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+        built = (po.parents[2] / BUILT_MARKER).exists()  # compiled with the wheel
+        if mo.exists() and (built or mo.stat().st_mtime >= po.stat().st_mtime):
             with mo.open("rb") as handle:
                 return Translations(handle, domain=DOMAIN)
         with po.open("rb") as handle:

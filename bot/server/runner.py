@@ -24,6 +24,8 @@ from bot.clock import RealClock
 from bot.config import Config
 from bot.errors import UserError
 from bot.messages import Outbound
+from bot.ops import metrics
+from bot.ops.probes import outbox_stats
 from bot.server.app import create_server
 from bot.transports.outbox import Dispatcher
 from bot.transports.telegram import TelegramChannel, TelegramPoller
@@ -47,7 +49,7 @@ class Runtime:
     ) -> None:
         self.app = app
         self.background: set[asyncio.Task[None]] = set()  # kept referenced until done
-        config = app.config
+        config, clock = app.config, app.engine.clock
         self.dispatcher = Dispatcher(app.engine, retry_interval=retry_interval)
         self.telegram: TelegramChannel | None = None
         self.poller: TelegramPoller | None = None
@@ -69,6 +71,7 @@ class Runtime:
             )
             self.dispatcher.register(self.whatsapp)
         app.engine.outbox_channels = frozenset(self.dispatcher.channels)
+        metrics.set_outbox_probe(lambda: outbox_stats(app.engine.store, clock.now()))
 
     async def start(self) -> None:
         """Check the platforms, then resend what a previous run left unsent."""
@@ -88,6 +91,7 @@ class Runtime:
     async def tick(self, now: datetime | None = None) -> int:
         """Run the jobs due up to `now` (digests, purge) and send what they produce."""
         until = now or self.app.engine.clock.now()
+        metrics.lease_held(True)  # one process per store until leases come (several workers)
         jobs: Iterator[tuple[datetime, list[Outbound]]] = self.app.scheduler.run_due(until)
         sent = 0
         while True:

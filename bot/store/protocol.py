@@ -1,36 +1,40 @@
-"""The `Store` protocol: what the engine needs from persistence, nothing more."""
+"""The `Store` protocol: what the engine needs from persistence, nothing more.
+
+Both stores (SQLite embedded, PostgreSQL for several workers) hand out the same
+`UnitOfWork` (`bot.store.sql`) over their own connection: a turn is written once, against
+one interface, whatever keeps it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Protocol
 
-from bot.store.model import JournalEntry, PersonData, SharedData
+from bot.store.sql import UnitOfWork
 
 
 class Store(Protocol):
-    """Durable storage. `save_*` returns only once the data would survive a crash."""
+    """Durable storage. A `turn` commits only once its block ends without an exception."""
 
-    def load_person(self, pid: str) -> PersonData | None:
-        """The person's data, or None when nothing is stored about them."""
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the store (shown by `--version` and `/readyz`)."""
+        ...
 
-    def save_person(self, person: PersonData) -> None:
-        """Persist the person's data and append `person.journal_new` to their journal."""
+    def turn(self, person_ids: Sequence[str] = ()) -> AbstractContextManager[UnitOfWork]:
+        """A write transaction holding the locks of `person_ids` (more with `uow.lock`)."""
+        ...
 
-    def read_journal(self, pid: str) -> list[JournalEntry]:
-        """The person's journal, in order (a replayed entry appears once)."""
+    def read(self) -> AbstractContextManager[UnitOfWork]:
+        """A read-only, consistent view."""
+        ...
 
-    def rewrite_journal(self, pid: str, entries: list[JournalEntry]) -> None:
-        """Replace the journal (retention purge, erasure of a mentee's lines)."""
+    def compact_log(self) -> None:
+        """After an erasure: no log or free page keeps what was deleted."""
 
-    def person_ids(self) -> Iterator[str]:
-        """Every person with stored data."""
+    def check(self) -> list[str]:
+        """Integrity problems found by the database itself (empty: none)."""
+        ...
 
-    def forget_person(self, pid: str) -> bool:
-        """Erase everything stored about the person; True when something existed."""
-
-    def load_shared(self) -> SharedData:
-        """The shared state (empty on a new store)."""
-
-    def save_shared(self, shared: SharedData, parts: Collection[str] | None = None) -> None:
-        """Persist the shared state: only the named fields when `parts` is given."""
+    def close(self) -> None: ...

@@ -58,7 +58,8 @@ def run_console(
     clock = clock or RealClock()
     app = build_app(config, clock)
     engine = app.engine
-    people = [p.id for p in engine.directory.all()]
+    with engine.store.read() as uow:
+        people = [p.id for p in engine.directory.all(uow)]
     current = as_id or next(
         (p for p in people if p.startswith("console:")), people[0] if people else "console:me"
     )
@@ -67,44 +68,65 @@ def run_console(
         with engine.catalogs.use(config.locale):
             console.print(Text(render(engine.flows.texts[key], params), style="dim"))
 
-    def jobs() -> None:
-        for _, messages in app.scheduler.run_due(clock.now()):
-            for message in messages:
-                show(console, message, current)
+    def deliver(also: list[Outbound]) -> None:
+        """What the bot said goes through the outbox, as on any channel: shown, then marked
+        sent (a reply committed before a crash is shown at the next start)."""
+        from bot.domain import OutboxStatus
 
-    say("console_welcome", id=current, who=", ".join(people))
-    read: Callable[[], str] = stdin.readline
-    while True:
-        jobs()
-        console.print(Text(f"{current}> ", style="bold"), end="")
-        line = read()
-        if not line:
-            console.print()
-            return
-        line = line.rstrip("\n")
-        head, _, rest = line.strip().partition(" ")
-        if head.lower() in QUIT:
-            return
-        if head.lower() == "/as":
-            wanted = rest.strip()
-            if wanted in people:
-                current = wanted
-                say("console_switched", id=current)
-            else:
-                say("console_unknown_person", id=wanted, who=", ".join(people))
-            continue
-        if head.lower() in WAIT:
-            delta = parse_duration(rest)
-            if delta is None:
-                say("console_bad_duration", text=rest)
+        with engine.store.read() as uow:
+            entries = uow.outbox_pending()
+        stored = {e.key for e in entries}
+        for entry in entries:
+            show(console, Outbound(to=entry.to, text=entry.text, choices=entry.choices), current)
+        for message in also:
+            if message.key not in stored:
+                show(console, message, current)
+        if entries:
+            with engine.store.turn() as uow:
+                for entry in entries:
+                    uow.outbox_mark(entry.id, OutboxStatus.SENT, at=clock.now().isoformat())
+
+    def jobs() -> None:
+        deliver([])
+        for _, messages in app.scheduler.run_due(clock.now()):
+            deliver(messages)
+
+    try:
+        say("console_welcome", id=current, who=", ".join(people))
+        read: Callable[[], str] = stdin.readline
+        while True:
+            jobs()
+            console.print(Text(f"{current}> ", style="bold"), end="")
+            line = read()
+            if not line:
+                console.print()
+                return
+            line = line.rstrip("\n")
+            head, _, rest = line.strip().partition(" ")
+            if head.lower() in QUIT:
+                return
+            if head.lower() == "/as":
+                wanted = rest.strip()
+                if wanted in people:
+                    current = wanted
+                    say("console_switched", id=current)
+                else:
+                    say("console_unknown_person", id=wanted, who=", ".join(people))
                 continue
-            clock.advance(delta)
-            with engine.catalogs.use(config.locale):
-                when = format_when(clock.now(), engine.flows.texts["date_pattern"], config.timezone)
-            say("console_waited", when=when)
-            continue
-        inbound = Inbound(
-            sender=current, message_id=f"console-{uuid.uuid4().hex}", at=clock.now(), text=line
-        )
-        for message in engine.handle(inbound):
-            show(console, message, current)
+            if head.lower() in WAIT:
+                delta = parse_duration(rest)
+                if delta is None:
+                    say("console_bad_duration", text=rest)
+                    continue
+                clock.advance(delta)
+                with engine.catalogs.use(config.locale):
+                    pattern = engine.flows.texts["date_pattern"]
+                    when = format_when(clock.now(), pattern, config.timezone)
+                say("console_waited", when=when)
+                continue
+            inbound = Inbound(
+                sender=current, message_id=f"console-{uuid.uuid4().hex}", at=clock.now(), text=line
+            )
+            deliver(engine.handle(inbound))
+    finally:
+        app.close()

@@ -1,17 +1,14 @@
 """The durable outbox: nothing is lost between the engine's commit and the platform's acceptance.
 
-Each outbound is written to its recipient's `PersonData.outbox` (under the person's lock)
-before any attempt to send it, and removed only once the platform accepted it, or refused it
-for good. On start-up, whatever is still there is sent again (at-least-once). Messages to one
-person go out in order: one that cannot be sent yet stops the ones behind it.
+The engine writes each outgoing message as an `outbox` row in the same commit as the turn
+that produced it. The dispatcher delivers each recipient's rows in order, and marks each one
+as soon as the platform has accepted it, so a crash repeats at most the message in flight.
+A message the platform refuses for good is parked as failed (a log line and a metric) and
+never blocks the ones behind it; a transient failure is retried with a growing delay;
+`held` rows wait for the person to write back (WhatsApp's 24-hour window).
 
-An entry, as stored (plain JSON, so that any store keeps it):
-
-    {"key": "tg:42#2", "to": "telegram:1", "text": "...", "choices": ["...", "..."],
-     "meta": {}, "status": "pending" | "held", "parts": 0, "queued_at": "<ISO 8601>"}
-
-`parts` counts the pieces of a long text already accepted, so that a restart never repeats
-them; `held` marks a message waiting for the person to write back (WhatsApp's 24-hour window).
+Messages that are never stored (to strangers, quoting identifying data, a goodbye after an
+erasure) are delivered from memory only.
 
 This module also holds the small helpers both platform channels share: splitting a long text
 on clean boundaries, and the button protocol (`c:<index>`).
@@ -27,60 +24,47 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol, TypeVar
+from typing import Protocol
 
+from bot.domain import OutboxEntry, OutboxStatus
 from bot.engine.core import Engine
 from bot.messages import Inbound, Outbound
-from bot.store import PersonData
+from bot.ops import metrics
 
 log = logging.getLogger("mentorbot.outbox")
 
-T = TypeVar("T")
-
-PENDING = "pending"
-HELD = "held"
+RETRY_CAP = 600.0  # seconds: the longest wait between two attempts of a transient failure
 
 
 class Result(StrEnum):
     """What became of one delivery attempt."""
 
-    SENT = "sent"  # the platform accepted every part: remove the entry
+    SENT = "sent"  # the platform accepted every part
     HELD = "held"  # the platform will not take it now (24-hour window): keep it, stop here
     RETRY = "retry"  # a transient failure: keep it, stop here, try again later
-    DROP = "drop"  # refused for good (blocked bot, bad recipient): remove it, go on
+    DROP = "drop"  # refused for good (blocked bot, bad recipient): park it, go on
 
 
 @dataclass
 class Entry:
-    """One outbound waiting for its platform's acceptance."""
+    """One outbound waiting for its platform's acceptance (`id` 0: never stored)."""
 
     out: Outbound
-    status: str = PENDING
+    status: str = OutboxStatus.PENDING.value
     parts: int = 0
     queued_at: str = ""
-
-    def to_record(self) -> dict[str, Any]:
-        return {"key": self.out.key, "to": self.out.to, "text": self.out.text,
-                "choices": list(self.out.choices), "meta": dict(self.out.meta),
-                "status": self.status, "parts": self.parts, "queued_at": self.queued_at}
+    id: int = 0
 
     @classmethod
-    def from_record(cls, raw: Any) -> Entry | None:
-        """A stored entry, or None when it is not one (tolerant: the store is plain JSON)."""
-        if not isinstance(raw, dict):
-            return None
-        key, to, text = raw.get("key"), raw.get("to"), raw.get("text")
-        if not isinstance(key, str) or not isinstance(to, str) or not isinstance(text, str):
-            return None
-        choices, meta, parts = raw.get("choices"), raw.get("meta"), raw.get("parts", 0)
+    def stored(cls, row: OutboxEntry) -> Entry:
         return cls(
-            out=Outbound(to=to, text=text, key=key,
-                         choices=tuple(map(str, choices)) if isinstance(choices, list) else (),
-                         meta={str(k): str(v) for k, v in meta.items()}
-                         if isinstance(meta, dict) else {}),
-            status=HELD if raw.get("status") == HELD else PENDING,
-            parts=parts if isinstance(parts, int) and parts >= 0 else 0,
-            queued_at=str(raw.get("queued_at", "")))
+            out=Outbound(to=row.to, text=row.text, choices=row.choices, key=row.key,
+                         meta=dict(row.meta)),
+            status=row.status.value,
+            parts=row.parts,
+            queued_at=row.queued_at,
+            id=row.id,
+        )
 
 
 Progress = Callable[[int], Awaitable[None]]
@@ -98,87 +82,43 @@ class Channel(Protocol):
 
 
 class Outbox:
-    """The stored half: blocking calls (run them in a worker thread), each under the
-    recipient's lock, so that they interleave safely with the engine's turns."""
+    """The stored half: blocking calls (run them in a worker thread), each a short
+    transaction of its own."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     def known(self, pid: str) -> bool:
         """Only people of the roster or enrolled have stored data; a stranger has none."""
-        return self.engine.directory.get(pid) is not None
-
-    def mutate(self, pid: str, change: Callable[[PersonData], T]) -> T:
-        """Load the person, apply `change`, save durably; all under their lock."""
-        engine = self.engine
-        with engine.locks.hold(pid):
-            data = engine.store.load_person(pid) or PersonData(id=pid)
-            result = change(data)
-            engine.store.save_person(data)
-            return result
-
-    def add(self, outs: list[Outbound], now: datetime) -> None:
-        """Queue outbounds durably, once per key (adding one twice is harmless)."""
-        by_person: dict[str, list[Outbound]] = {}
-        for out in outs:
-            by_person.setdefault(out.to, []).append(out)
-        for pid, items in by_person.items():
-            def change(data: PersonData, items: list[Outbound] = items) -> None:
-                present = {raw.get("key") for raw in data.outbox if isinstance(raw, dict)}
-                for out in items:
-                    if out.key not in present:
-                        data.outbox.append(Entry(out, queued_at=now.isoformat()).to_record())
-                        present.add(out.key)
-            self.mutate(pid, change)
+        return self.engine.profile(pid) is not None
 
     def entries(self, pid: str) -> list[Entry]:
-        data = self.engine.store.load_person(pid)
-        if data is None:
-            return []
-        return [e for e in (Entry.from_record(raw) for raw in data.outbox) if e is not None]
+        with self.engine.store.read() as uow:
+            return [Entry.stored(row) for row in uow.outbox_waiting(pid)]
 
-    def update(self, pid: str, key: str, *, parts: int | None = None,
-               status: str | None = None) -> None:
-        def change(data: PersonData) -> None:
-            for raw in data.outbox:
-                if isinstance(raw, dict) and raw.get("key") == key:
-                    if parts is not None:
-                        raw["parts"] = parts
-                    if status is not None:
-                        raw["status"] = status
-        self.mutate(pid, change)
+    def waiting(self, channels: list[str]) -> list[str]:
+        """Everyone with a pending message on `channels` (read at start-up)."""
+        with self.engine.store.read() as uow:
+            return uow.outbox_recipients(channels)
 
-    def hold(self, pid: str, keys: list[str]) -> None:
-        wanted = set(keys)
+    def mark(self, entry_id: int, status: OutboxStatus | None = None, *, parts: int | None = None,
+             error: str | None = None, attempt: bool = False) -> None:
+        with self.engine.store.turn() as uow:
+            uow.outbox_mark(entry_id, status, parts=parts, error=error, attempt=attempt,
+                            at=self.engine.clock.now().isoformat())
 
-        def change(data: PersonData) -> None:
-            for raw in data.outbox:
-                if isinstance(raw, dict) and raw.get("key") in wanted:
-                    raw["status"] = HELD
-        self.mutate(pid, change)
-
-    def remove(self, pid: str, key: str) -> None:
-        def change(data: PersonData) -> None:
-            data.outbox[:] = [raw for raw in data.outbox
-                              if not (isinstance(raw, dict) and raw.get("key") == key)]
-        self.mutate(pid, change)
-
-    def waiting(self) -> list[str]:
-        """Everyone with something in their outbox (read once, at start-up)."""
-        out: list[str] = []
-        for pid in self.engine.store.person_ids():
-            data = self.engine.store.load_person(pid)
-            if data is not None and data.outbox:
-                out.append(pid)
-        return out
+    def hold(self, ids: list[int]) -> None:
+        with self.engine.store.turn() as uow:
+            for entry_id in ids:
+                uow.outbox_mark(entry_id, OutboxStatus.HELD)
 
 
 class Dispatcher:
     """Hands inbound messages to the engine and delivers what it returns, through the outbox.
 
     One delivery task per recipient at a time keeps each person's messages in order; different
-    people are served concurrently. A recipient whose delivery failed is retried every
-    `retry_interval` seconds.
+    people are served concurrently. A recipient whose delivery failed is retried after a delay
+    that doubles with each failure (from `retry_interval` up to `RETRY_CAP`).
     """
 
     def __init__(self, engine: Engine, *, retry_interval: float = 30.0) -> None:
@@ -188,45 +128,57 @@ class Dispatcher:
         self.retry_interval = retry_interval
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
-        self._retry: set[str] = set()
-        # Messages to strangers: nothing of theirs is stored, so they wait in memory only.
+        self._retry: dict[str, float] = {}  # recipient -> when to try again (monotonic)
+        self._failures: dict[str, int] = {}
+        # Messages that are never stored wait in memory only.
         self._volatile: dict[str, list[Entry]] = {}
         self._retry_task: asyncio.Task[None] | None = None
 
     def register(self, channel: Channel) -> None:
         self.channels[channel.name] = channel
+        self.engine.outbox_channels = frozenset(self.channels)
 
     # -- in -------------------------------------------------------------------------------
 
     async def receive(self, inbound: Inbound) -> list[Outbound]:
-        """Handle one inbound durably, queue what it produced durably, start delivering.
-
-        When this returns, the message and the replies survive a crash: the platform may be
-        told that the message is received."""
+        """Handle one inbound durably (its replies are in the outbox when this returns: the
+        platform may be told that the message is received), then start delivering."""
         outs = await asyncio.to_thread(self.engine.handle, inbound)
         await self.submit(outs)
         self.kick(inbound.sender)  # someone writing may open a window for held messages
         return outs
 
     async def submit(self, outs: list[Outbound]) -> None:
-        """Queue outbounds durably, then start delivering them."""
-        routed: list[Outbound] = []
+        """Start delivering what a turn or a job produced. What the engine committed is in
+        the outbox already; anything else for a known person is queued durably first, and
+        the volatile messages wait in memory."""
+        routed = [o for o in outs if o.channel in self.channels]
         for out in outs:
-            if not out.key:  # the outbox is keyed: never let two messages share a key
-                out = replace(out, key=f"auto:{uuid.uuid4().hex}")
             if out.channel not in self.channels:
-                log.warning("no transport for channel=%s to=%s key=%s", out.channel, out.to,
-                            out.key)
-                continue
-            routed.append(out)
-        stored = [o for o in routed if self.outbox.known(o.to)]
-        if stored:
-            await asyncio.to_thread(self.outbox.add, stored, self.engine.clock.now())
-        for out in routed:
-            if not self.outbox.known(out.to):
-                self._volatile.setdefault(out.to, []).append(Entry(out))
+                log.warning("no transport for channel=%s key=%s", out.channel, out.key)
+        volatile = await asyncio.to_thread(self._store, routed)
+        for out in volatile:
+            self._volatile.setdefault(out.to, []).append(Entry(out))
         for pid in dict.fromkeys(o.to for o in routed):
             self.kick(pid)
+
+    def _store(self, outs: list[Outbound]) -> list[Outbound]:
+        """Queue the outbounds not yet in the outbox; returns those that are never stored."""
+        volatile: list[Outbound] = []
+        with self.engine.store.turn() as uow:
+            fresh: list[OutboxEntry] = []
+            for out in outs:
+                if not out.key:  # the outbox is keyed: never let two messages share a key
+                    out = replace(out, key=f"auto:{uuid.uuid4().hex}")
+                if out.volatile or self.engine.directory.get(out.to, uow) is None:
+                    volatile.append(out)
+                elif uow.outbox_entry(out.key) is None:
+                    fresh.append(OutboxEntry(key=out.key, to=out.to, text=out.text,
+                                             choices=out.choices, meta=dict(out.meta),
+                                             queued_at=self.engine.clock.now().isoformat(),
+                                             question=out.about))
+            uow.outbox_add(fresh)
+        return volatile
 
     # -- out ------------------------------------------------------------------------------
 
@@ -249,46 +201,57 @@ class Dispatcher:
                     return
         except Exception:
             log.exception("delivery failed person=%s", pid)
-            self._retry.add(pid)
+            self._later(pid)
+
+    def _later(self, pid: str) -> None:
+        failures = self._failures.get(pid, 0) + 1
+        self._failures[pid] = failures
+        delay = min(self.retry_interval * (2 ** (failures - 1)), RETRY_CAP)
+        self._retry[pid] = self.engine.clock.monotonic() + delay
 
     async def _flush(self, pid: str) -> None:
         channel = self.channels[pid.split(":", 1)[0]]
-        stored = self.outbox.known(pid)
-        if stored:
-            entries = await asyncio.to_thread(self.outbox.entries, pid)
-        else:
-            entries = list(self._volatile.get(pid, []))
-        for index, entry in enumerate(entries):
-            key = entry.out.key
+        volatile = list(self._volatile.get(pid, []))
+        stored = await asyncio.to_thread(self.outbox.entries, pid)
+        for index, entry in enumerate([*volatile, *stored]):
 
             async def progress(parts: int, entry: Entry = entry) -> None:
                 entry.parts = parts
-                if stored:
-                    await asyncio.to_thread(self.outbox.update, pid, entry.out.key, parts=parts)
+                if entry.id:
+                    await asyncio.to_thread(self.outbox.mark, entry.id, parts=parts)
 
             result = await channel.deliver(entry, progress)
-            if result in (Result.SENT, Result.DROP):
-                if result is Result.DROP:
-                    log.warning("dropped person=%s key=%s", pid, key)
-                else:
-                    log.info("sent person=%s key=%s", pid, key)
-                await self._forget(pid, entry, stored)
+            if result is Result.SENT:
+                log.info("sent person=%s key=%s", pid, entry.out.key)
+                metrics.message_out(channel.name)
+                await self._done(pid, entry, OutboxStatus.SENT)
+                continue
+            if result is Result.DROP:
+                log.warning("parked person=%s key=%s", pid, entry.out.key)
+                metrics.send_parked(channel.name)
+                await self._done(pid, entry, OutboxStatus.FAILED, "refused")
                 continue
             if result is Result.HELD:
-                rest = [e.out.key for e in entries[index:] if e.status != HELD]
-                if rest and stored:
-                    await asyncio.to_thread(self.outbox.hold, pid, rest)
-                log.info("held person=%s messages=%d", pid, len(entries) - index)
-                self._retry.discard(pid)
+                rest = [e.id for e in [*volatile, *stored][index:] if e.id]
+                if rest:
+                    await asyncio.to_thread(self.outbox.hold, rest)
+                log.info("held person=%s messages=%d", pid, len(rest))
+                self._retry.pop(pid, None)
                 return
-            log.info("retry later person=%s key=%s", pid, key)
-            self._retry.add(pid)
+            log.info("retry later person=%s key=%s", pid, entry.out.key)
+            metrics.send_failed(channel.name)
+            if entry.id:
+                await asyncio.to_thread(self.outbox.mark, entry.id, error="transient",
+                                        attempt=True)
+            self._later(pid)
             return
-        self._retry.discard(pid)
+        self._retry.pop(pid, None)
+        self._failures.pop(pid, None)
 
-    async def _forget(self, pid: str, entry: Entry, stored: bool) -> None:
-        if stored:
-            await asyncio.to_thread(self.outbox.remove, pid, entry.out.key)
+    async def _done(self, pid: str, entry: Entry, status: OutboxStatus,
+                    error: str | None = None) -> None:
+        if entry.id:
+            await asyncio.to_thread(self.outbox.mark, entry.id, status, error=error)
             return
         queue = self._volatile.get(pid, [])
         if entry in queue:
@@ -299,19 +262,23 @@ class Dispatcher:
     # -- life cycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Resend what a previous run left in the outboxes, then retry failures periodically."""
-        for pid in await asyncio.to_thread(self.outbox.waiting):
+        """Resend what a previous run left in the outbox, then retry failures periodically."""
+        for pid in await asyncio.to_thread(self.outbox.waiting, list(self.channels)):
             self.kick(pid)
         if self._retry_task is None:
             self._retry_task = asyncio.create_task(self._retry_loop(), name="outbox retry")
 
     async def _retry_loop(self) -> None:
         while True:
-            await asyncio.sleep(self.retry_interval)
-            self.retry_now()
+            await asyncio.sleep(min(self.retry_interval, 5.0))
+            now = self.engine.clock.monotonic()
+            for pid, when in list(self._retry.items()):
+                if when <= now:
+                    self._retry.pop(pid, None)
+                    self.kick(pid)
 
     def retry_now(self) -> None:
-        pids, self._retry = self._retry, set()
+        pids, self._retry = list(self._retry), {}
         for pid in pids:
             self.kick(pid)
 

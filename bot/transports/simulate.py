@@ -19,6 +19,7 @@ from bot.clock import VirtualClock
 from bot.config import Config
 from bot.errors import UserError
 from bot.messages import AttachmentKind, Inbound, Outbound
+from bot.ops import metrics
 
 EVENT_KEYS = {"at", "from", "text", "attachment", "caption", "tick", "id"}
 SIM_ATTACHMENTS = {"image", "document", "audio", "video", "sticker"}
@@ -117,6 +118,7 @@ def parse_script(lines: Iterable[str], name: str = "<script>") -> list[Event]:
 
 
 def render_line(out: Outbound, at: datetime, tz: ZoneInfo) -> str:
+    metrics.message_out(out.channel)  # every message a simulation shows is "sent"
     record: dict[str, Any] = {"at": at.astimezone(tz).isoformat(), "to": out.to, "text": out.text}
     if out.choices:
         record["choices"] = list(out.choices)
@@ -124,41 +126,90 @@ def render_line(out: Outbound, at: datetime, tz: ZoneInfo) -> str:
 
 
 class Simulator:
-    """One engine on a virtual clock, fed event by event (simulate, stories, tests)."""
+    """One engine on a virtual clock, fed event by event (simulate, stories, tests).
+
+    What the bot says goes through the outbox like on any channel: after each event the
+    pending messages are printed, then marked sent. A reply committed but not printed when a
+    previous run died is printed first by the next one."""
 
     def __init__(self, config: Config, start: datetime) -> None:
-        # Start the clock where the store left off when that is earlier than the first event,
-        # so that the jobs due in between run (and print) at their own time.
-        from bot.store import TinyStore
+        from bot.engine.scheduler import JOBS
+        from bot.store import open_store
 
-        for last in TinyStore(config.storage.path).load_shared().scheduler.values():
-            start = min(start, datetime.fromisoformat(last))
-        self.clock = VirtualClock(start)
-        self.app = build_app(config, self.clock)
+        store = open_store(config, exclusive=True)
+        try:
+            # Start the clock where the store left off when that is earlier than the first
+            # event, so that the jobs due in between run (and print) at their own time.
+            with store.read() as uow:
+                for job in JOBS:
+                    last = uow.job_last_run(job)
+                    if last is not None:
+                        start = min(start, datetime.fromisoformat(last))
+            self.clock = VirtualClock(start)
+            self.app = build_app(config, self.clock, store=store)
+        except BaseException:
+            store.close()
+            raise
         self.tz = ZoneInfo(config.timezone)
+        self._printed: list[int] = []
+
+    def close(self) -> None:
+        self.app.close()
 
     def _move(self, when: datetime) -> None:
         if when > self.clock.now():
             self.clock.set(when)
 
-    def feed(self, event: Event) -> list[str]:
-        """Run the jobs due before the event, then the event; the JSON lines sent."""
-        lines: list[str] = []
-        for _, messages in self.app.scheduler.run_due(event.at, self._move):
-            lines.extend(render_line(m, self.clock.now(), self.tz) for m in messages)
-        self._move(event.at)
-        if event.tick or event.sender is None:
-            return lines
-        inbound = Inbound(
-            sender=event.sender,
-            message_id=event.id or f"sim-{uuid.uuid4().hex}",
-            at=event.at,
-            text=event.text,
-            attachment=event.attachment,
-        )
+    def _drain(self, also: list[Outbound]) -> list[str]:
+        """The outbox's pending messages as lines, then `also` (never stored: strangers, a
+        goodbye after erasure); marked sent by `confirm`."""
+        with self.app.engine.store.read() as uow:
+            entries = uow.outbox_pending()
+        stored = {e.key for e in entries}
+        entries = [e for e in entries if e.id not in self._printed]
+        lines = [
+            render_line(
+                Outbound(to=e.to, text=e.text, choices=e.choices, key=e.key),
+                datetime.fromisoformat(e.queued_at) if e.queued_at else self.clock.now(),
+                self.tz,
+            )
+            for e in entries
+        ]
+        self._printed.extend(e.id for e in entries)
         lines.extend(
-            render_line(m, self.clock.now(), self.tz) for m in self.app.engine.handle(inbound)
+            render_line(m, self.clock.now(), self.tz) for m in also if m.key not in stored
         )
+        return lines
+
+    def confirm(self) -> None:
+        """The lines returned so far are out: mark their messages sent."""
+        if not self._printed:
+            return
+        from bot.domain import OutboxStatus
+
+        ids, self._printed = self._printed, []
+        at = self.clock.now().isoformat()
+        with self.app.engine.store.turn() as uow:
+            for entry_id in ids:
+                uow.outbox_mark(entry_id, OutboxStatus.SENT, at=at)
+
+    def feed(self, event: Event, confirm: bool = True) -> list[str]:
+        """Run the jobs due before the event, then the event; the JSON lines sent."""
+        lines: list[str] = self._drain([])  # left unprinted by a run that died
+        for _, messages in self.app.scheduler.run_due(event.at, self._move):
+            lines.extend(self._drain(messages))
+        self._move(event.at)
+        if not (event.tick or event.sender is None):
+            inbound = Inbound(
+                sender=event.sender,
+                message_id=event.id or f"sim-{uuid.uuid4().hex}",
+                at=event.at,
+                text=event.text,
+                attachment=event.attachment,
+            )
+            lines.extend(self._drain(self.app.engine.handle(inbound)))
+        if confirm:
+            self.confirm()
         return lines
 
 
@@ -168,10 +219,14 @@ def simulate(config: Config, events: list[Event], output: IO[str]) -> int:
         return 0
     simulator = Simulator(config, events[0].at)
     sent = 0
-    for event in events:
-        lines = simulator.feed(event)
-        for line in lines:
-            output.write(line + "\n")
-        sent += len(lines)
-        output.flush()
+    try:
+        for event in events:
+            lines = simulator.feed(event, confirm=False)
+            for line in lines:
+                output.write(line + "\n")
+            output.flush()
+            simulator.confirm()
+            sent += len(lines)
+    finally:
+        simulator.close()
     return sent

@@ -56,12 +56,16 @@ MAX_TEXT = 4096  # Telegram's limit, in UTF-16 code units
 MAX_LABEL = 60  # longer button labels are cut: Telegram shows them on one line
 SEND_ATTEMPTS = 3  # RetryAfter is honoured this many times before giving up for now
 POISON_LIMIT = 5  # an update that keeps failing is skipped after this many attempts
-OFFSET_KEY = "telegram_offset"
-USERNAME_KEY = "telegram_username"  # read by `mentorbot invite` for its t.me start link
+OFFSET_KEY = "offset"  # transport_state("telegram", ...): the next getUpdates offset
+USERNAME_KEY = "username"  # read by `mentorbot invite` for its t.me start link
 WEBHOOK_PATH = "/webhooks/telegram"
 
 
 # -- receiving ----------------------------------------------------------------------------
+
+
+class MalformedUpdate(ValueError):
+    """An update whose fields do not have the Bot API's types."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +97,13 @@ def attachment_kind(message: Message) -> AttachmentKind | None:
     return None
 
 
+def _expect(value: object, kind: type) -> object:
+    """`value` when it has the Bot API's type; a TypeError (a malformed update) otherwise."""
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
 def parse_update(update: Update, now: datetime) -> Received | None:
     """Turn a Telegram update into what the engine understands; None when it is not for us."""
     message_id = f"tg:{update.update_id}"
@@ -102,6 +113,7 @@ def parse_update(update: Update, now: datetime) -> Received | None:
         if chat is not None and chat.type != "private":
             return Received(None, query.id)
         chat_id = chat.id if chat is not None else query.from_user.id
+        _expect(chat_id, int)
         index = parse_choice(query.data)
         inbound = None
         if index is not None:
@@ -110,9 +122,10 @@ def parse_update(update: Update, now: datetime) -> Received | None:
     message = update.message
     if message is None or message.chat.type != "private":
         return None
-    sender = f"telegram:{message.chat.id}"
-    at = message.date.astimezone(UTC) if message.date else now
+    sender = f"telegram:{_expect(message.chat.id, int)}"
+    at = message.date.astimezone(UTC) if isinstance(message.date, datetime) else now
     if message.text is not None:
+        _expect(message.text, str)
         return Received(Inbound(sender=sender, message_id=message_id, at=at, text=message.text))
     kind = attachment_kind(message)
     if kind is None:
@@ -261,13 +274,14 @@ class TelegramChannel:
                 f"answered: {exc.message}"
             ) from None
         username = self.bot.username
-        engine = self.dispatcher.engine
-        if engine.shared.transports.get(USERNAME_KEY) != username:
+        store = self.dispatcher.engine.store
 
-            def remember(shared: Any) -> None:
-                shared.transports[USERNAME_KEY] = username
+        def remember() -> None:
+            with store.turn() as uow:
+                if uow.transport_get(self.name, USERNAME_KEY) != username:
+                    uow.transport_put(self.name, USERNAME_KEY, username)
 
-            await asyncio.to_thread(engine.update_shared, remember, ("transports",))
+        await asyncio.to_thread(remember)
         log.info("telegram ready bot=%s mode=%s", username, self.config.mode)
 
     async def stop(self) -> None:
@@ -288,7 +302,12 @@ class TelegramChannel:
 
     async def process(self, update: Update) -> None:
         """Handle one update durably (with its replies queued), then answer a button press."""
-        received = parse_update(update, self.clock.now())
+        try:
+            received = parse_update(update, self.clock.now())
+        except (AttributeError, TypeError, ValueError) as exc:
+            # Fields of the wrong type (a client or proxy that is not the Bot API): refused
+            # as a whole, never half handled.
+            raise MalformedUpdate(str(update.update_id)) from exc
         if received is None:
             log.debug("update ignored update=%s", update.update_id)
             return
@@ -357,14 +376,16 @@ class TelegramPoller:
 
     @property
     def offset(self) -> int | None:
-        value = self.engine.shared.transports.get(OFFSET_KEY)
+        with self.engine.store.read() as uow:
+            value = uow.transport_get("telegram", OFFSET_KEY)
         return value if isinstance(value, int) else None
 
     async def _store_offset(self, offset: int) -> None:
-        def change(shared: Any) -> None:
-            shared.transports[OFFSET_KEY] = offset
+        def change() -> None:
+            with self.engine.store.turn() as uow:
+                uow.transport_put("telegram", OFFSET_KEY, offset)
 
-        await asyncio.to_thread(self.engine.update_shared, change, ("transports",))
+        await asyncio.to_thread(change)
 
     async def fetch(self, timeout: int) -> tuple[Update, ...]:
         return await self.channel.bot.get_updates(
@@ -382,6 +403,8 @@ class TelegramPoller:
             for update in updates:
                 try:
                     await self.channel.process(update)
+                except MalformedUpdate:
+                    log.warning("malformed update skipped update=%s", update.update_id)
                 except Exception:
                     failures = self._failures.get(update.update_id, 0) + 1
                     self._failures[update.update_id] = failures

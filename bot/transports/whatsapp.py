@@ -31,12 +31,11 @@ from typing import Any
 import httpx
 
 from bot.config import WhatsAppConfig
+from bot.domain import OutboxStatus
 from bot.engine.core import Engine
 from bot.errors import UserError
 from bot.messages import AttachmentKind, Inbound, Outbound
-from bot.store import PersonData
 from bot.transports.outbox import (
-    HELD,
     Dispatcher,
     Entry,
     Progress,
@@ -59,8 +58,6 @@ BUTTONS_BODY_LIMIT = 1024
 LIST_BODY_LIMIT = 4096
 MAX_BUTTONS, BUTTON_TITLE = 3, 20
 MAX_ROWS, ROW_TITLE, ROW_DESCRIPTION = 10, 24, 72
-DELIVERIES_KEPT = 200
-CONTENT_KEPT = timedelta(days=2)  # a 131047 failure is reported within minutes, not days
 STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "played": 3, "failed": 4}
 
 ATTACHMENTS = {
@@ -333,25 +330,6 @@ def template_due(meta: dict[str, Any]) -> bool:
     return sent is None or (last is not None and sent <= last)
 
 
-def _remember(meta: dict[str, Any], wamid: str, now: datetime) -> dict[str, Any]:
-    """The delivery record of `wamid` in `meta["deliveries"]`, which stays bounded: the last
-    `DELIVERIES_KEPT` records, and a text kept for re-holding only for `CONTENT_KEPT`."""
-    deliveries = meta.get("deliveries")
-    if not isinstance(deliveries, dict):
-        deliveries = meta["deliveries"] = {}
-    record = deliveries.get(wamid)
-    if not isinstance(record, dict):
-        record = deliveries[wamid] = {}
-    while len(deliveries) > DELIVERIES_KEPT:
-        del deliveries[next(iter(deliveries))]
-    for other in deliveries.values():
-        if isinstance(other, dict) and "content" in other:
-            sent = _instant(other.get("sent_at"))
-            if sent is None or now - sent > CONTENT_KEPT:
-                del other["content"]
-    return record
-
-
 @dataclass(frozen=True, slots=True)
 class Posted:
     """The outcome of one Graph API call."""
@@ -423,64 +401,77 @@ class WhatsAppChannel:
         if batch.skipped:
             log.warning("whatsapp webhook items skipped count=%d", batch.skipped)
 
+    # -- bookkeeping (rows of transport_state owned by this channel) ----------------------
+
+    def _window(self, pid: str) -> dict[str, Any]:
+        """The person's window state: their last message (kept by the engine) and ours."""
+        with self.engine.store.read() as uow:
+            person = uow.peek(pid)
+            state = uow.transport_get(self.name, f"window:{pid}")
+        meta: dict[str, Any] = dict(state) if isinstance(state, dict) else {}
+        meta["last_inbound_at"] = person.last_inbound_at if person else None
+        return meta
+
+    def _set_window(self, pid: str, **values: str) -> dict[str, Any]:
+        with self.engine.store.turn() as uow:
+            state = uow.transport_get(self.name, f"window:{pid}")
+            merged: dict[str, Any] = dict(state) if isinstance(state, dict) else {}
+            merged.update(values)
+            uow.transport_put(self.name, f"window:{pid}", merged, person=pid)
+        return self._window(pid)
+
     async def apply_status(self, status: WaStatus) -> None:
         """Record a delivery status; a 131047 failure holds the message again."""
         if status.wa_id is None:
             return
         pid = f"whatsapp:{status.wa_id}"
-        outbox = self.dispatcher.outbox
-        if not outbox.known(pid):
+        if not await asyncio.to_thread(self.dispatcher.outbox.known, pid):
             return
-        now = self.engine.clock.now()
+        again = await asyncio.to_thread(self._apply_status, pid, status)
+        log.info("status wamid=%s status=%s", status.wamid, status.status)
+        if again:
+            self.dispatcher.kick(pid)
 
-        def change(data: PersonData) -> bool:
-            record = _remember(data.meta, status.wamid, now)
-            before = record.get("status")
-            if STATUS_RANK.get(status.status, 0) <= STATUS_RANK.get(str(before), 0):
+    def _apply_status(self, pid: str, status: WaStatus) -> bool:
+        now = self.engine.clock.now()
+        key = f"delivery:{status.wamid}"
+        with self.engine.store.turn() as uow:
+            record = uow.transport_get(self.name, key)
+            if not isinstance(record, dict):
+                return False  # not ours, or already final
+            if STATUS_RANK.get(status.status, 0) <= STATUS_RANK.get(str(record.get("status")), 0):
                 return False  # seen before, or older news
-            record["status"] = status.status
-            record["at"] = (status.at or now).isoformat()
-            if status.codes:
-                record["errors"] = list(status.codes)
             if status.status == "sent":
+                record["status"] = "sent"
+                uow.transport_put(self.name, key, record, person=pid)
                 return False
-            content = record.pop("content", None)
+            uow.transport_delete(self.name, key)  # a final status: the record is done
             if status.status != "failed":
                 return False
             if not WINDOW_CLOSED & set(status.codes):
                 log.warning("not delivered wamid=%s codes=%s", status.wamid,
                             ",".join(map(str, status.codes)))
                 return False
-            data.meta["wa_window_closed_at"] = (status.at or now).isoformat()
-            entry = Entry.from_record(content)
+            window = uow.transport_get(self.name, f"window:{pid}")
+            window = dict(window) if isinstance(window, dict) else {}
+            window["wa_window_closed_at"] = (status.at or now).isoformat()
+            uow.transport_put(self.name, f"window:{pid}", window, person=pid)
+            entry = uow.outbox_entry(str(record.get("key", "")))
             if entry is None:
                 return True
             part = record.get("part")
             part = part if isinstance(part, int) and part >= 0 else 0
-            for raw in data.outbox:
-                if isinstance(raw, dict) and raw.get("key") == entry.out.key:
-                    done = raw.get("parts")
-                    raw["parts"] = min(done, part) if isinstance(done, int) else part
-                    return True
-            entry.status, entry.parts = HELD, part
-            data.outbox.insert(0, entry.to_record())
+            uow.outbox_mark(entry.id, OutboxStatus.HELD, parts=min(entry.parts, part))
             return True
-
-        again = await asyncio.to_thread(outbox.mutate, pid, change)
-        log.info("status wamid=%s status=%s", status.wamid, status.status)
-        if again:
-            self.dispatcher.kick(pid)
 
     # -- delivery -------------------------------------------------------------------------
 
     async def deliver(self, entry: Entry, progress: Progress) -> Result:
         pid = entry.out.to
         wa_id = pid.split(":", 1)[1]
-        outbox = self.dispatcher.outbox
-        known = outbox.known(pid)
+        known = entry.id != 0 or await asyncio.to_thread(self.dispatcher.outbox.known, pid)
         if known:
-            data = await asyncio.to_thread(self.engine.store.load_person, pid)
-            meta = data.meta if data is not None else {}
+            meta = await asyncio.to_thread(self._window, pid)
             if not window_open(meta, self.engine.clock.now()):
                 return await self._hold(pid, wa_id, meta)
         payloads = render(entry.out, wa_id, self.config.list_button)
@@ -494,27 +485,21 @@ class WhatsAppChannel:
                     await progress(index + 1)
                 continue
             if posted.result is Result.HELD and known:
-                meta = await asyncio.to_thread(outbox.mutate, pid, self._closed)
+                meta = await asyncio.to_thread(
+                    self._set_window, pid,
+                    wa_window_closed_at=self.engine.clock.now().isoformat())
                 return await self._hold(pid, wa_id, meta)
             return Result.DROP if posted.result is Result.HELD else posted.result
         return Result.SENT
 
-    def _closed(self, data: PersonData) -> dict[str, Any]:
-        """Meta refused with 131047: the window is closed whatever our clock says."""
-        data.meta["wa_window_closed_at"] = self.engine.clock.now().isoformat()
-        return dict(data.meta)
-
     def _record_send(self, pid: str, wamid: str, entry: Entry, part: int) -> None:
-        now = self.engine.clock.now()
-
-        def change(data: PersonData) -> None:
-            record = _remember(data.meta, wamid, now)
-            record.update(key=entry.out.key, part=part, sent_at=now.isoformat())
-            if "status" not in record:
-                record["status"] = "sent"
-            if record["status"] == "sent":  # kept until delivered, to hold it again on 131047
-                record["content"] = Entry(entry.out, queued_at=entry.queued_at).to_record()
-        self.dispatcher.outbox.mutate(pid, change)
+        """Kept until a final status: a 131047 failure then holds the message again."""
+        if not entry.id:
+            return
+        with self.engine.store.turn() as uow:
+            uow.transport_put(self.name, f"delivery:{wamid}", {
+                "key": entry.out.key, "part": part, "status": "sent",
+                "sent_at": self.engine.clock.now().isoformat()}, person=pid)
 
     async def _hold(self, pid: str, wa_id: str, meta: dict[str, Any]) -> Result:
         """The window is closed: send the template once, keep the message."""
@@ -528,14 +513,8 @@ class WhatsAppChannel:
             return Result.RETRY
         if posted.result is not Result.SENT:
             log.error("template refused person=%s code=%s", pid, posted.code)
-        now = self.engine.clock.now()
-
-        def change(data: PersonData) -> None:
-            data.meta["wa_template_at"] = now.isoformat()
-            if posted.wamid:
-                _remember(data.meta, posted.wamid, now).update(
-                    key="template", status="sent", sent_at=now.isoformat())
-        await asyncio.to_thread(self.dispatcher.outbox.mutate, pid, change)
+        await asyncio.to_thread(self._set_window, pid,
+                                wa_template_at=self.engine.clock.now().isoformat())
         log.info("template sent person=%s", pid)
         return Result.HELD
 

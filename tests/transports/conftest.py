@@ -19,10 +19,10 @@ import pytest
 from bot.app import build_app
 from bot.clock import VirtualClock
 from bot.config import Config, parse_config
+from bot.domain import JournalEntry, PersonData
 from bot.engine.guard import Guard
 from bot.server.app import create_server
 from bot.server.runner import Runtime
-from bot.store import JournalEntry, PersonData
 from bot.transports.whatsapp import sign
 from tests.transports.fake_graph import FakeGraph
 from tests.transports.fake_telegram import FakeTelegram
@@ -99,6 +99,7 @@ timezone: Europe/Paris
 storage: {{path: {json.dumps(str(data))}}}
 confidentiality: {{use_model: false}}
 {server}
+logging: {{format: text}}
 {PEOPLE}
 transports:
   {telegram}
@@ -219,14 +220,25 @@ class World:
             assert response.status_code == 200, response.text
 
     def person(self, pid: str) -> PersonData | None:
-        return self.engine.store.load_person(pid)  # type: ignore[no-any-return]
+        with self.engine.store.read() as uow:
+            return uow.peek(pid)
 
     def journal(self, pid: str) -> list[JournalEntry]:
-        return self.engine.store.read_journal(pid)  # type: ignore[no-any-return]
+        with self.engine.store.read() as uow:
+            return uow.journal(pid)
 
     def outbox(self, pid: str) -> list[dict[str, Any]]:
-        data = self.person(pid)
-        return list(data.outbox) if data else []
+        """The person's messages still to send (pending or held), in order."""
+        with self.engine.store.read() as uow:
+            return [
+                {"key": e.key, "status": e.status.value, "parts": e.parts, "text": e.text,
+                 "choices": list(e.choices)}
+                for e in uow.outbox_waiting(pid)
+            ]
+
+    def transport_state(self, transport: str, key: str) -> Any:
+        with self.engine.store.read() as uow:
+            return uow.transport_get(transport, key)
 
     def advance_to(self, when: datetime) -> None:
         self.clock.set(when)

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.store import TinyStore
+from tests.storeview import jobs, transport_state
 from tests.transports.conftest import TG_MENTEE, config_text
 from tests.transports.fake_telegram import FakeTelegram
 from tests.transports.quiet_server import wait_until
@@ -79,7 +79,7 @@ def test_run_serves_health_and_stops_cleanly(tmp_path: Path, sig: signal.Signals
     assert "mentorbot.run stopping" in text and "mentorbot.run stopped" in text
     assert "Traceback" not in text
     # the scheduler anchored its jobs in the store
-    assert set(TinyStore(tmp_path / "data").load_shared().scheduler) == {"digest", "purge"}
+    assert jobs(tmp_path / "data") == {"digest", "purge"}
 
 
 def test_run_with_the_data_option_uses_that_directory(tmp_path: Path) -> None:
@@ -90,7 +90,7 @@ def test_run_with_the_data_option_uses_that_directory(tmp_path: Path) -> None:
         assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=TIMEOUT) == 0
-    assert (other / "shared.json").exists()
+    assert (other / "mentorbot.sqlite3").exists()
     assert not (tmp_path / "data").exists()
 
 
@@ -106,7 +106,7 @@ def test_run_polls_telegram_and_stops_during_a_long_poll(tmp_path: Path,
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=TIMEOUT) == 0
     assert "telegram=True whatsapp=False" in log.read_text()
-    assert TinyStore(tmp_path / "data").load_shared().transports["telegram_offset"] == \
+    assert transport_state(tmp_path / "data", "telegram", "offset") == \
         tg.updates[-1]["update_id"] + 1
     assert tg.token not in log.read_text()  # URLs with the token are never logged
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import httpx
 
-from bot.store import TinyStore
 from bot.transports.whatsapp import sign
+from tests.storeview import StoreView, transport_state, waiting
 from tests.transports.conftest import (
     APP_SECRET,
     TG_MENTEE,
@@ -128,10 +128,9 @@ def test_nothing_is_lost_when_run_is_killed_between_receipt_and_reply(
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
 
-    store = TinyStore(data)
     tg_person, wa_person = f"telegram:{TG_MENTEE}", f"whatsapp:{WA_MENTEE}"
-    assert len(store.load_person(tg_person).outbox) == 3  # type: ignore[union-attr]
-    assert len(store.load_person(wa_person).outbox) == 2  # type: ignore[union-attr]
+    assert len(waiting(data, tg_person)) == 3
+    assert len(waiting(data, wa_person)) == 2
 
     # Restart with the platforms back; Telegram redelivers the updates, Meta the webhook.
     tg.heal()
@@ -150,15 +149,15 @@ def test_nothing_is_lost_when_run_is_killed_between_receipt_and_reply(
     texts = tg.texts(TG_MENTEE)
     assert len(texts) == 3 and len(set(texts)) == 3
     assert len(graph.accepted(WA_MENTEE)) == 2
-    store = TinyStore(data)
+    store = StoreView(data)
     tg_journal = store.read_journal(tg_person)
     assert [e.text for e in tg_journal if e.direction == "in"] == ["/start", "Lire l'article 1"]
     assert len([e for e in tg_journal if e.direction == "out"]) == 3
     wa_journal = store.read_journal(wa_person)
     assert [e.text for e in wa_journal if e.direction == "in"] == ["/start"]
-    assert store.load_person(tg_person).outbox == []  # type: ignore[union-attr]
-    assert store.load_person(wa_person).outbox == []  # type: ignore[union-attr]
-    assert store.load_shared().transports["telegram_offset"] == last + 1
+    assert waiting(data, tg_person) == []
+    assert waiting(data, wa_person) == []
+    assert transport_state(data, "telegram", "offset") == last + 1
     assert "stopped" in log.read_text()
 
 

@@ -4,6 +4,7 @@ rate limits and failures, polling and webhook."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from datetime import datetime
 from pathlib import Path
@@ -64,8 +65,8 @@ async def test_the_whole_journey_over_telegram(world: World) -> None:
     # every press was answered, the offset is past the last update, nothing is left to send
     presses = [u for u in tg.updates if "callback_query" in u]
     assert len(tg.of("answerCallbackQuery")) == len(presses)
-    assert world.engine.shared.transports[OFFSET_KEY] == tg.updates[-1]["update_id"] + 1
-    assert world.engine.shared.transports["telegram_username"] == "mentorbot_test_bot"
+    assert world.transport_state("telegram", OFFSET_KEY) == tg.updates[-1]["update_id"] + 1
+    assert world.transport_state("telegram", "username") == "mentorbot_test_bot"
     assert world.outbox(MENTEE) == [] and world.outbox(MENTOR) == []
     for pid in (MENTEE, MENTOR):
         assert_journal_has_no_duplicates(world, pid)
@@ -187,7 +188,7 @@ async def test_attachments_are_refused_and_never_downloaded(world: World) -> Non
     assert tg.methods() <= {"getMe", "deleteWebhook", "getUpdates", "sendMessage"}
     refused = [e for e in world.journal(MENTEE) if e.kind == "attachment_refused"]
     assert len(refused) == len(contents)
-    assert "legende-4217" not in json.dumps([e.to_dict() for e in world.journal(MENTEE)])
+    assert "legende-4217" not in json.dumps([dataclasses.asdict(e) for e in world.journal(MENTEE)])
 
 
 async def test_group_and_service_messages_are_skipped_but_confirmed(world: World) -> None:
@@ -199,7 +200,7 @@ async def test_group_and_service_messages_are_skipped_but_confirmed(world: World
                                                                "type": "private"}})
     assert await world.poll() == 2
     assert tg.sent() == []
-    assert world.engine.shared.transports[OFFSET_KEY] == last + 1
+    assert world.transport_state("telegram", OFFSET_KEY) == last + 1
 
 
 async def test_a_stranger_gets_one_answer_and_nothing_is_stored(world: World) -> None:
@@ -346,6 +347,6 @@ async def test_a_start_link_with_an_invitation_code_enrolls_a_new_mentee(world: 
     code, link = create_invitation(world.engine, MENTOR, 14)
     assert link == f"https://t.me/mentorbot_test_bot?start={code}"
     await world.tg_say(777, f"/start {code}")
-    profile = world.engine.directory.get("telegram:777")
+    profile = world.engine.profile("telegram:777")
     assert profile is not None and profile.mentor == MENTOR
     assert len(tg.texts(777)) >= 1

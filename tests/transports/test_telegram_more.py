@@ -24,7 +24,7 @@ from bot.engine.guard import Guard
 from bot.errors import UserError
 from bot.messages import Outbound
 from bot.server.runner import Runtime
-from bot.store.tinystore import person_dir_name
+from bot.store import SQLiteStore, StoreUnavailable
 from bot.transports.outbox import Dispatcher, Entry, Result
 from bot.transports.telegram import (
     OFFSET_KEY,
@@ -34,6 +34,7 @@ from bot.transports.telegram import (
     render,
     retry_after_seconds,
 )
+from tests.storeview import StoreFault
 from tests.transports.conftest import (
     MONDAY,
     PARIS,
@@ -98,25 +99,15 @@ async def no_progress(parts: int) -> None:
     raise AssertionError("a one-part message reports no progress")
 
 
-def journal_file(world: World, pid: str) -> Path:
-    return Path(world.config.storage.path) / "people" / person_dir_name(pid) / "journal.jsonl"
+def break_store(world: World, pid: str) -> StoreFault:
+    """An I/O fault: no journal line can be written (for anyone) until healed."""
+    store = world.engine.store
+    assert isinstance(store, SQLiteStore)
+    return StoreFault(store, "journal", pid)
 
 
-def break_store(world: World, pid: str) -> bytes:
-    """The person's journal becomes a directory: any write for them fails (an I/O fault)."""
-    path = journal_file(world, pid)
-    kept = path.read_bytes() if path.exists() else b""
-    if path.exists():
-        path.unlink()
-    path.mkdir(parents=True)
-    return kept
-
-
-def heal_store(world: World, pid: str, kept: bytes) -> None:
-    path = journal_file(world, pid)
-    path.rmdir()
-    if kept:
-        path.write_bytes(kept)
+def heal_store(world: World, pid: str, kept: StoreFault) -> None:
+    kept.heal()
 
 
 # -- start-up ---------------------------------------------------------------------------------
@@ -173,9 +164,9 @@ def test_an_enabled_channel_needs_a_token(tmp_path: Path) -> None:
 
 async def test_the_username_is_remembered_once(tmp_path: Path, tg: FakeTelegram) -> None:
     async with open_world(tmp_path / "data", tg, tg_url=tg.url) as world:
-        assert world.engine.shared.transports["telegram_username"] == "mentorbot_test_bot"
+        assert world.transport_state("telegram", "username") == "mentorbot_test_bot"
     async with open_world(tmp_path / "data", tg, tg_url=tg.url) as world:
-        assert world.engine.shared.transports["telegram_username"] == "mentorbot_test_bot"
+        assert world.transport_state("telegram", "username") == "mentorbot_test_bot"
     assert len(tg.of("getMe")) == 2
 
 
@@ -192,7 +183,7 @@ async def test_a_press_in_a_group_is_answered_but_not_handled(world: World) -> N
     assert len(tg.of("answerCallbackQuery")) == 1  # the spinner stops
     assert tg.sent() == []
     assert world.person("telegram:-42") is None
-    assert world.engine.shared.transports[OFFSET_KEY] == last + 1
+    assert world.transport_state("telegram", OFFSET_KEY) == last + 1
 
 
 def test_a_press_on_an_inline_message_comes_from_its_sender() -> None:
@@ -217,7 +208,7 @@ async def test_a_press_is_handled_even_when_its_answer_fails(world: World) -> No
     assert await world.poll() == 1
     assert tg.of("answerCallbackQuery", ok=False)
     assert tg.texts(TG_MENTEE)[-1].startswith("1. Nature")
-    assert world.engine.shared.transports[OFFSET_KEY] == last + 1
+    assert world.transport_state("telegram", OFFSET_KEY) == last + 1
 
 
 async def test_webhook_bodies_that_are_not_updates_are_refused(tmp_path: Path,
@@ -233,6 +224,39 @@ async def test_webhook_bodies_that_are_not_updates_are_refused(tmp_path: Path,
             assert response.status_code == 400, body
             assert response.json() == {"status": "bad request"}
         assert tg.sent() == [] and world.person(MENTEE) is None
+
+
+async def test_webhook_updates_with_fields_of_the_wrong_type_never_give_500(
+        tmp_path: Path, tg: FakeTelegram) -> None:
+    chat = {"id": TG_MENTEE, "type": "private"}
+    bodies = [
+        {"update_id": 20, "message": {"message_id": "x", "date": "hier", "chat": chat,
+                                      "text": "Bonjour"}},
+        {"update_id": 21, "message": {"message_id": 1, "date": 1764486000,
+                                      "chat": {"id": "not a number", "type": 5}, "text": 7}},
+        {"update_id": 22, "message": {"message_id": 1, "date": 1764486000, "chat": chat,
+                                      "text": ["a", "list"]}},
+        {"update_id": 23, "callback_query": {"id": 5, "from": "me", "data": 9}},
+        {"update_id": 24, "message": {"message_id": 1, "date": 1764486000, "chat": [],
+                                      "photo": "yes"}},
+    ]
+    async with open_world(tmp_path / "data", tg, tg_url=tg.url, mode="webhook",
+                          public_url="https://bot.example.org") as world:
+        for body in bodies:
+            response = await world.client.post(
+                "/webhooks/telegram", content=json.dumps(body).encode(),
+                headers={SECRET_HEADER: WEBHOOK_SECRET})
+            assert response.status_code in (200, 400), (body, response.status_code)
+
+
+async def test_a_webhook_body_nested_300000_deep_is_a_400(tmp_path: Path,
+                                                          tg: FakeTelegram) -> None:
+    deep = b"[" * 300_000 + b"]" * 300_000
+    async with open_world(tmp_path / "data", tg, tg_url=tg.url, mode="webhook",
+                          public_url="https://bot.example.org") as world:
+        response = await world.client.post("/webhooks/telegram", content=deep,
+                                           headers={SECRET_HEADER: WEBHOOK_SECRET})
+        assert response.status_code == 400
 
 
 async def test_a_webhook_message_that_is_not_an_object_is_refused(tmp_path: Path,
@@ -376,11 +400,11 @@ async def test_an_update_that_keeps_failing_is_skipped_after_five_attempts(world
     tg.push_text(TG_MENTOR, "1")  # behind it, another person waits
     assert world.runtime.poller is not None
     for _ in range(4):
-        with pytest.raises(IsADirectoryError):
+        with pytest.raises(StoreUnavailable):
             await world.poll()
-        assert world.engine.shared.transports[OFFSET_KEY] == poisoned  # fetched again
+        assert world.transport_state("telegram", OFFSET_KEY) == poisoned  # fetched again
     assert await world.poll() == 1  # skipped, and the next one handled
-    assert world.engine.shared.transports[OFFSET_KEY] == tg.updates[-1]["update_id"] + 1
+    assert world.transport_state("telegram", OFFSET_KEY) == tg.updates[-1]["update_id"] + 1
     assert tg.texts(TG_MENTOR)[-1].startswith("1. Nature")
     assert tg.texts(TG_MENTEE) == []
     heal_store(world, MENTEE, kept)

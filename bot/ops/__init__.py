@@ -1,0 +1,1 @@
+"""Operating the service: package data, metrics, health, structured logs, backups."""
