@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup demo test lint i18n catalogs bench diagrams clean train-safety
+.PHONY: setup demo console test lint i18n catalogs assets bench diagrams clean train-safety
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,15 +13,32 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-setup: $(STAMP) catalogs
+setup: $(STAMP) catalogs assets
+
+# The studio draws flow diagrams with mermaid, taken from the npm registry at install time
+# (pinned; never committed, never fetched at run time). Without npm the page shows the text.
+MERMAID_VERSION := 11.17.2
+MERMAID := bot/studio/static/vendor/mermaid.min.js
+assets: $(MERMAID)
+$(MERMAID):
+	@mkdir -p $(dir $@)
+	@if command -v npm >/dev/null 2>&1; then \
+		tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent mermaid@$(MERMAID_VERSION) >/dev/null) \
+		&& tar -xzf $$tmp/mermaid-$(MERMAID_VERSION).tgz -C $$tmp package/dist/mermaid.min.js \
+		&& mv $$tmp/package/dist/mermaid.min.js $@; rm -rf $$tmp; \
+	fi; [ -f $@ ] || echo "mermaid not installed (npm missing?): the studio shows diagrams as text"
 
 # Compile the gettext catalogs (.po in git, .mo built here, never committed).
 catalogs: $(STAMP)
 	@if ls locales/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
 		$(BIN)/pybabel compile -d locales -D messages --statistics; fi
 
-# Play mentee and mentor in the terminal on the embedded defaults (no tokens, local store).
+# The studio: mentor and mentees side by side in a web page, on a virtual clock (local store).
 demo: setup
+	$(BIN)/mentorbot studio --data .demo-data
+
+# The same people in the terminal.
+console: setup
 	$(BIN)/mentorbot console --data .demo-data --as console:alice
 
 test: setup
@@ -49,4 +66,4 @@ bench: setup
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) .demo-data .coverage htmlcov .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .demo-data test-artifacts $(MERMAID) .coverage htmlcov .mypy_cache .ruff_cache .pytest_cache

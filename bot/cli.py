@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -101,6 +102,39 @@ def console(config_path: Path | None, data_dir: Path | None, as_id: str | None) 
     from bot.transports.console import run_console
 
     run_console(_config(config_path, data_dir), as_id, sys.stdin, Console())
+
+
+@main.command(help="Try, teach and debug the bot in a web page, on a virtual clock.")
+@config_option
+@data_option
+@click.option("--port", default=8765, show_default=True, help="port on 127.0.0.1")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="serve on another address (needs --token)")
+@click.option("--token", default=None, envvar="MENTORBOT_STUDIO_TOKEN",
+              help="required of every request when --host is not the loopback")
+@click.option("--start", default=None, help="virtual time to start at, e.g. 2026-11-30T07:00+01:00")
+@click.option("--stories", "stories_dir", type=click.Path(path_type=Path), default=Path("stories"),
+              show_default=True, help="where 'save as story' writes and 'load' reads")
+@friendly
+def studio(config_path: Path | None, data_dir: Path | None, port: int, host: str,
+           token: str | None, start: str | None, stories_dir: Path) -> None:
+    from bot.studio.server import Options, serve
+
+    options = Options(config=_config(config_path, data_dir), config_path=config_path, host=host,
+                      port=port, token=token, start=_instant(start), stories=stories_dir)
+    serve(options, click.echo)
+
+
+def _instant(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"--start: not an ISO 8601 time: {text!r}") from None
+    if when.tzinfo is None:
+        raise UserError("--start needs a UTC offset, e.g. 2026-11-30T07:00+01:00")
+    return when
 
 
 @main.command(help="Replay a JSON Lines conversation script on a virtual clock ('-' reads stdin).")

@@ -38,6 +38,20 @@ class _Model(BaseModel):
 
 class StorageConfig(_Model):
     path: Path = Path("data")
+    # A PostgreSQL URL (or `${DATABASE_URL}`): the server store, which several `run`
+    # processes may share; without it, the embedded store in `path`.
+    url: str | None = None
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _url(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str) or not value.strip().startswith(
+            ("postgresql://", "postgres://")
+        ):
+            raise ValueError(f"expected a URL like postgresql://user@host/db, got {value!r}")
+        return value.strip()
 
 
 class HoursConfig(_Model):

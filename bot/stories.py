@@ -65,7 +65,7 @@ class StoryResult:
         return not self.failures
 
 
-def _config(path: Path, raw: Any, base: Path | None, data: Path) -> Config:
+def story_config(path: Path, raw: Any, base: Path | None, data: Path) -> Config:
     if raw is not None and not isinstance(raw, dict):
         raise StoryError(f"{path}: 'config' must be a mapping")
     if raw:
@@ -83,7 +83,7 @@ def _config(path: Path, raw: Any, base: Path | None, data: Path) -> Config:
     return config.model_copy(update={"storage": config.storage.model_copy(update={"path": data})})
 
 
-def _events(path: Path, steps: Any) -> list[tuple[dict[str, Any], Any]]:
+def events_of(path: Path, steps: Any) -> list[tuple[dict[str, Any], Any]]:
     if not isinstance(steps, list) or not steps:
         raise StoryError(f"{path}: 'steps' must be a non-empty list")
     out: list[tuple[dict[str, Any], Any]] = []
@@ -108,7 +108,7 @@ def _events(path: Path, steps: Any) -> list[tuple[dict[str, Any], Any]]:
     return out
 
 
-def _match(expect: dict[str, Any], message: dict[str, Any], sender: str | None) -> bool:
+def matches(expect: dict[str, Any], message: dict[str, Any], sender: str | None) -> bool:
     if message["to"] != expect.get("to", sender):
         return False
     text = message["text"]
@@ -155,8 +155,8 @@ def run_story(path: Path, base_config: Path | None = None) -> StoryResult:
     name = str(doc.get("story", path.stem))
     failures: list[str] = []
     with tempfile.TemporaryDirectory(prefix="mentorbot-story-") as tmp:
-        config = _config(path, doc.get("config"), base_config, Path(tmp) / "data")
-        steps = _events(path, doc["steps"])
+        config = story_config(path, doc.get("config"), base_config, Path(tmp) / "data")
+        steps = events_of(path, doc["steps"])
         parsed = parse_script([json.dumps(event) for event, _ in steps], f"{path}: step")
         simulator = Simulator(config, parsed[0].at)
         try:
@@ -185,7 +185,7 @@ def run_story(path: Path, base_config: Path | None = None) -> StoryResult:
                         )
                 position = 0
                 for e in expect:
-                    while position < len(sent) and not _match(e, sent[position], sender):
+                    while position < len(sent) and not matches(e, sent[position], sender):
                         position += 1
                     if position == len(sent):
                         diff = difflib.unified_diff(

@@ -100,3 +100,6 @@ def new_conversation(tmp_path: Path) -> Callable[[str], Conversation]:
         return Conversation(make_config(tmp_path, text))
 
     return build
+
+
+from tests.pgdb import pg_url  # noqa: E402, F401 - the fixture, for every test module

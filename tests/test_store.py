@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import Config
 from bot.domain import (
     Flag,
     Invitation,
@@ -24,7 +25,8 @@ from bot.domain import (
     ThreadItem,
     ThreadKind,
 )
-from bot.store import SQLiteStore, Store, StoreError
+from bot.store import SQLiteStore, Store, StoreError, open_store
+from bot.store.postgres import PostgresStore
 from bot.store.schema import SCHEMA_VERSION
 from tests.conftest import QUESTION_FR, Conversation, asking, make_config, say, signing
 from tests.storeview import StoreView, raw_text
@@ -34,12 +36,15 @@ AT = "2026-11-30T08:00:00+00:00"
 StoreFactory = Callable[[], Store]
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "postgresql"])
 def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
+    """Stores on one backend: the embedded file, or a fresh PostgreSQL database (skipped with
+    the reason when no server is reachable)."""
     opened: list[Store] = []
+    url: str | None = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
 
     def make() -> Store:
-        store: Store = SQLiteStore(tmp_path / "data")
+        store: Store = PostgresStore(url) if url else SQLiteStore(tmp_path / "data")
         opened.append(store)
         return store
 
@@ -172,8 +177,44 @@ def test_a_second_process_on_the_same_store_is_refused(tmp_path: Path) -> None:
     assert "another mentorbot process" in done.stdout
 
 
-def test_erasure_leaves_no_row_and_no_byte_of_the_person(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Config:
+    """A config on one backend: `storage.path` only, or also `storage.url` (PostgreSQL)."""
     config = make_config(tmp_path)
+    if request.param == "postgresql":
+        url = request.getfixturevalue("pg_url")
+        config = config.model_copy(
+            update={"storage": config.storage.model_copy(update={"url": url})})
+    return config
+
+
+def _dump(config: Config) -> str:
+    """What a search of the store would find: every file, or every row of every table."""
+    if not config.storage.url:
+        return raw_text(config.storage.path)
+    import psycopg
+
+    with psycopg.connect(config.storage.url) as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+            "current_schema()").fetchall()]
+        return "\n".join(str(row) for table in tables
+                         for row in conn.execute(f"SELECT * FROM {table}".encode()).fetchall())
+
+
+def _execute(config: Config, statement: str) -> None:
+    if not config.storage.url:
+        with sqlite3.connect(config.storage.path / "mentorbot.sqlite3") as conn:
+            conn.execute(statement)
+        return
+    import psycopg
+
+    with psycopg.connect(config.storage.url) as conn:
+        conn.execute(statement.encode())
+
+
+def test_erasure_leaves_no_row_and_no_byte_of_the_person(backend: Config) -> None:
+    config = backend
     conversation = Conversation(config)
     conversation.run(
         signing("console:bob", "Bob Martin", "2026-11-30T06:00")
@@ -184,21 +225,21 @@ def test_erasure_leaves_no_row_and_no_byte_of_the_person(tmp_path: Path) -> None
            say("2026-11-30T09:05:00+01:00", "console:alice", "/oublier"),
            say("2026-11-30T09:05:01+01:00", "console:alice", "1")]
     )
-    raw = raw_text(config.storage.path)
+    raw = _dump(config)
     for needle in ("console:alice", "Alice Durand", QUESTION_FR[1], QUESTION_FR[2], "Une piste"):
         assert needle not in raw, needle
-    view = StoreView(config.storage.path)
-    assert "console:alice" not in view.person_ids()
-    assert view.question("Q1") is None
+    if not config.storage.url:
+        view = StoreView(config.storage.path)
+        assert "console:alice" not in view.person_ids()
+        assert view.question("Q1") is None
 
 
-def test_one_persons_unreadable_data_does_not_stop_the_others(tmp_path: Path) -> None:
-    config = make_config(tmp_path)
+def test_one_persons_unreadable_data_does_not_stop_the_others(backend: Config) -> None:
+    config = backend
     conversation = Conversation(config)
     conversation.run(signing("console:bob", "Bob Martin", "2026-11-30T06:00")
                      + signing("console:alice", "Alice Durand", "2026-11-30T06:10"))
-    with sqlite3.connect(config.storage.path / "mentorbot.sqlite3") as conn:
-        conn.execute("UPDATE people SET state = '{torn' WHERE id = 'console:alice'")
+    _execute(config, "UPDATE people SET state = '{torn' WHERE id = 'console:alice'")
     out = conversation.run([
         say("2026-11-30T07:00:00+01:00", "console:alice", "Bonjour"),
         say("2026-11-30T07:01:00+01:00", "console:emma", "Hello"),
@@ -208,7 +249,7 @@ def test_one_persons_unreadable_data_does_not_stop_the_others(tmp_path: Path) ->
     assert to_alice and to_alice[0].startswith("Nous ne parvenons pas à lire vos données")
     assert to_bob and "Alice Durand" in to_bob[0]
     assert any(line["to"] == "console:emma" for line in out)  # everyone else is served
-    store = SQLiteStore(config.storage.path)
+    store = open_store(config)
     try:
         assert store.check() == []
     finally:

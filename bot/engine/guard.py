@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from bot.config import PROJECT_ROOT, Config
 from bot.domain import Flag
+from bot.engine import trace
 from bot.engine.choices import pick
 from bot.errors import UserError
 from bot.flows.model import Expect, Step
@@ -165,6 +166,7 @@ class Guard:
         from bot.policies.safety import SafetyLevel
 
         verdict = policy.assess(text)
+        trace.safety(turn, verdict.level.name)
         if verdict.level is SafetyLevel.NONE:
             if turn.state.get("pending") == "safety" and not text.lstrip().startswith("/"):
                 # The question stays until answered: one message cannot dismiss it silently.
@@ -295,6 +297,7 @@ class Guard:
         if detector is None:
             return False
         spans = detector.detect(text)
+        trace.identifying(turn, spans)
         if not spans:
             return False
         self._hold(turn, step, text, spans)

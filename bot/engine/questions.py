@@ -11,6 +11,7 @@ import re
 
 from bot.domain import Question, QuestionStatus, ThreadItem, ThreadKind
 from bot.domain.records import OPEN_STATUSES
+from bot.engine import trace
 from bot.engine.turn import Party, Turn
 from bot.flows.model import Target
 from bot.policies.textnorm import fold
@@ -104,9 +105,11 @@ def acknowledge(turn: Turn, qid: str, key: str) -> None:
     engine = turn.engine
     absences = engine.absences_of(turn.profile.mentor, turn.uow)
     if engine.calendar.is_open(turn.now, absences):
+        trace.hours(turn, True)
         turn.say(f"{key}_open", qid=qid)
     else:
         opening = engine.calendar.next_opening(turn.now, absences)
+        trace.hours(turn, False, opening)
         turn.say(f"{key}_closed", qid=qid, when=turn.when(opening))
 
 

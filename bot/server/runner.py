@@ -27,6 +27,7 @@ from bot.messages import Outbound
 from bot.ops import metrics
 from bot.ops.probes import outbox_stats
 from bot.server.app import create_server
+from bot.server.lease import lease_for, run_leased
 from bot.transports.outbox import Dispatcher
 from bot.transports.telegram import TelegramChannel, TelegramPoller
 from bot.transports.whatsapp import WhatsAppChannel
@@ -34,6 +35,7 @@ from bot.transports.whatsapp import WhatsAppChannel
 log = logging.getLogger("mentorbot.run")
 
 SCHEDULER_CAP = 60.0  # seconds: the scheduler looks again at least this often
+SWEEP_EVERY = 10.0  # seconds: the lease holder delivers what dead workers left unsent
 
 
 class Runtime:
@@ -120,6 +122,37 @@ class Runtime:
                 await asyncio.wait_for(stop.wait(), timeout=delay)
 
 
+    async def lead(self, until: asyncio.Event) -> None:
+        """What the holder of the scheduler lease runs: the scheduler, from the last runs the
+        store holds now (another worker may have run jobs since this one started), and the
+        sweep of what workers that died left unsent."""
+        await asyncio.to_thread(self.app.scheduler.reload)
+        sweep = asyncio.create_task(self.sweep_loop(until), name="outbox sweep")
+        try:
+            await self.scheduler_loop(until)
+        finally:
+            until.set()
+            await sweep
+
+    async def sweep_loop(self, stop: asyncio.Event) -> None:
+        """Every `SWEEP_EVERY` seconds, deliver the outbox of everyone with pending messages:
+        a worker killed between its commit and its sends leaves them there (with one worker,
+        its own restart does it)."""
+        channels = list(self.dispatcher.channels)
+        while not stop.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=SWEEP_EVERY)
+            if stop.is_set() or not channels:
+                return
+            try:
+                waiting = await asyncio.to_thread(self.dispatcher.outbox.waiting, channels)
+            except Exception:
+                log.exception("outbox sweep failed")
+                continue
+            for pid in waiting:
+                self.dispatcher.kick(pid)
+
+
 class _Server(uvicorn.Server):
     """uvicorn without its own signal handling: `serve` stops everything in order itself."""
 
@@ -170,12 +203,18 @@ async def _serve(config: Config) -> None:
         sock.close()
         await runtime.stop()
         raise
+    # Webhooks in every worker; the scheduler and Telegram polling in the lease holder only.
+    lease = lease_for(app.engine.store, "scheduler")
     tasks = [
         asyncio.create_task(server.serve(sockets=[sock]), name="http"),
-        asyncio.create_task(runtime.scheduler_loop(stop), name="scheduler"),
+        asyncio.create_task(
+            run_leased(lease, "scheduler", stop, runtime.lead), name="scheduler"
+        ),
     ]
     if runtime.poller is not None:
-        tasks.append(asyncio.create_task(runtime.poller.run(stop), name="telegram poller"))
+        tasks.append(asyncio.create_task(
+            run_leased(lease, "telegram polling", stop, runtime.poller.run),
+            name="telegram poller"))
     stopper = asyncio.create_task(stop.wait())
     host, port = sock.getsockname()[:2]
     log.info(
@@ -197,6 +236,7 @@ async def _serve(config: Config) -> None:
         server.should_exit = True
         results = await asyncio.gather(*tasks, return_exceptions=True)
         stopper.cancel()
+        await asyncio.to_thread(lease.release)
         await runtime.stop()
         sock.close()
         loop.remove_signal_handler(signal.SIGINT)

@@ -30,6 +30,7 @@ from bot.domain import OutboxEntry, OutboxStatus
 from bot.engine.core import Engine
 from bot.messages import Inbound, Outbound
 from bot.ops import metrics
+from bot.transports.sending import sending
 
 log = logging.getLogger("mentorbot.outbox")
 
@@ -196,7 +197,8 @@ class Dispatcher:
         try:
             while True:
                 self._again.discard(pid)
-                await self._flush(pid)
+                async with sending(self.engine.store, pid):  # one worker at a time
+                    await self._flush(pid)
                 if pid not in self._again:
                     return
         except Exception:
