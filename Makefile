@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup demo console test lint i18n catalogs assets bench diagrams wheel clean
+.PHONY: setup demo console test lint i18n catalogs assets bench diagrams wheel clean train-safety
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ i18n: $(STAMP)
 # Redraw docs/flows.md from the flows.
 diagrams: setup
 	MENTORBOT=$(BIN)/mentorbot bash scripts/flow_diagrams.sh
+
+# Rebuild the article 6 semantic layer (bot/policies/safety_model/model.json) from the corpus
+# (tests/corpus/safety*.yaml; thresholds chosen on the dev split, never the held-out one).
+train-safety: setup
+	$(BIN)/python scripts/train_safety.py --compare
 
 bench: setup
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

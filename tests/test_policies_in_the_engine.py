@@ -9,6 +9,7 @@ from tests.conftest import BASE_CONFIG, QUESTION_FR, Conversation, asking, make_
 from tests.storeview import StoreView, raw_text
 
 EMAIL = "jean.dupont@acme-conseil.fr"
+SAFE_CHOICES = ["Je suis en sécurité, reprendre", "Non, pas vraiment", "Revoir les numéros d'aide"]
 
 
 def stored_text(conversation: Conversation) -> str:
@@ -253,10 +254,14 @@ def test_distress_is_answered_at_once_at_any_hour_and_flagged(conversation: Conv
     assert out[0]["at"] == saturday_night
     for resource in ("3114", "15", "112", "114", "09 72 39 40 50"):
         assert resource in out[0]["text"]
-    assert out[1]["choices"] == ["Je suis en sécurité, reprendre", "Revoir les numéros d'aide"]
+    # Typed at a question step: not saved as the question's context, and the person is told.
+    assert out[1]["text"].startswith("Votre message n'a pas été enregistré")
+    assert out[2]["text"].startswith("Êtes-vous en sécurité en ce moment ?")
+    assert out[2]["choices"] == SAFE_CHOICES + ["C'était ma réponse, l'enregistrer"]
     # Another message does not dismiss the question.
     out = conversation.run([say("2026-11-28T23:41:00+01:00", "console:alice", "ok")])
-    assert out[-1]["choices"] == ["Je suis en sécurité, reprendre", "Revoir les numéros d'aide"]
+    # Each run is a restart: the held text lived in memory only, so it cannot be saved now.
+    assert out[-1]["choices"] == SAFE_CHOICES
     out = conversation.run(
         [say("2026-11-28T23:42:00+01:00", "console:alice", "Revoir les numéros")]
     )
@@ -267,7 +272,7 @@ def test_distress_is_answered_at_once_at_any_hour_and_flagged(conversation: Conv
             {"at": "2026-11-30T08:00:00+01:00", "tick": True},
         ]
     )
-    assert out[0]["text"] == "D'accord. Reprenons."
+    assert out[0]["text"].startswith("D'accord. Reprenons.")
     header, flag = (line for line in out if line["to"] == "console:bob")
     assert header["text"].endswith("0 question(s) en attente, 1 besoin(s) d'aide signalé(s), de Alice Durand.")
     assert flag["at"] == "2026-11-30T08:00:00+01:00"
@@ -361,5 +366,5 @@ def test_commands_still_work_while_the_safety_question_waits(conversation: Conve
         say("2026-11-28T23:41:00+01:00", "console:alice", "/journal"),
         say("2026-11-28T23:42:00+01:00", "console:alice", "bonjour"),
     ])
-    assert out[2]["text"].startswith("Vous n'avez encore envoyé aucune question")
-    assert out[3]["choices"] == ["Je suis en sécurité, reprendre", "Revoir les numéros d'aide"]
+    assert out[3]["text"].startswith("Vous n'avez encore envoyé aucune question")
+    assert out[-1]["choices"] == SAFE_CHOICES + ["C'était ma réponse, l'enregistrer"]

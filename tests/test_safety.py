@@ -26,6 +26,7 @@ from bot.policies.safety import (
     SafetyPolicy,
     SafetyVerdict,
     load_safety_policy,
+    reading_form,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,7 +90,7 @@ def tiny() -> SafetyPolicy:
 
 @pytest.fixture(scope="module")
 def policy() -> SafetyPolicy:
-    return load_safety_policy()
+    return load_safety_policy(semantic=False)  # the lexicon layer alone
 
 
 def corpus() -> dict[str, list[str]]:
@@ -406,10 +407,10 @@ def test_first_characters(body: str, chars: str | None) -> None:
 def naive(pattern: str, *, regex: bool) -> re.Pattern[str]:
     """One pattern alone, with the documented whole-word semantics."""
     if regex:
-        return re.compile(rf"(?<!\w)(?:{pattern})(?!\w)")
+        return re.compile(rf"(?<!\w)(?:{reading_form(pattern)})(?!\w)")
     head = r"(?<!\w)" if pattern[0].isalnum() else ""
     tail = r"(?!\w)" if pattern[-1].isalnum() else ""
-    return re.compile(head + re.escape(pattern) + tail)
+    return re.compile(head + reading_form(re.escape(pattern)) + tail)
 
 
 def sentences_of_the_corpus(policy: SafetyPolicy) -> Iterator[str]:
@@ -481,3 +482,40 @@ def test_corpus_recall_and_false_alarms(policy: SafetyPolicy) -> None:
     assert rate <= 0.05
     assert not any(policy.assess(t).level is URGENT for t in data["check_in"])
     assert len(misses["out_of_scope"]) <= 0.1 * len(data["out_of_scope"])
+
+
+# -- issue 12: spellings, doubled letters, clause ends -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jveux mourir",
+        "j ai envie de mourir",
+        "jai envie de mourir",
+        "je veux mourrir",
+        "jveux plus me réveiller",
+        "i dont want to live anymore",
+        "im gonna kill myself",
+        "I don t want to wake up tomorrow",
+    ],
+)
+def test_sms_spellings_and_doubled_letters_are_read(policy: SafetyPolicy, text: str) -> None:
+    assert policy.assess(text).level is URGENT
+
+
+def test_a_sentence_end_pattern_also_ends_at_a_comma(policy: SafetyPolicy) -> None:
+    assert policy.assess("Je suis vidé, je ne sais plus quoi faire").level >= CHECK
+    assert policy.assess("Je suis vidé").level >= CHECK
+
+
+def test_a_client_who_does_not_answer_is_not_an_emergency(policy: SafetyPolicy) -> None:
+    assert policy.assess("Le client ? Il ne répond plus.").level is NONE
+    assert policy.assess("Mon père est tombé et ne répond plus.").level is URGENT
+
+
+def test_a_broken_rewrite_names_the_file_and_the_entry(tmp_path: Path) -> None:
+    rewrites = "rewrites:\n  - {id: bad, into: 'x', patterns: ['(unclosed']}\n"
+    path = write(tmp_path, rewrites + rules_yaml("mourir"))
+    with pytest.raises(SafetyLexiconError, match=r"safety\.yaml: rewrites\[0\] \(id 'bad'\)"):
+        load_safety_policy(path, semantic=False)

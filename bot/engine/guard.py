@@ -17,7 +17,7 @@ from bot.domain import Flag
 from bot.engine import trace
 from bot.engine.choices import pick
 from bot.errors import UserError
-from bot.flows.model import Step
+from bot.flows.model import Expect, Step
 from bot.i18n import gettext
 from bot.ops import metrics
 
@@ -33,7 +33,12 @@ class PolicyError(UserError):
     """A policy's data file (lexicon) cannot be used: one line naming the file and entry."""
 
 
-SAFETY_CHOICES = ("safety_choice_continue", "safety_choice_numbers")
+SAFETY_CHOICES = ("safety_choice_continue", "safety_choice_not_safe", "safety_choice_numbers")
+# Answers typed by hand that name a choice (texts of flows/system.yaml, "|"-separated).
+_SAFETY_SYNONYMS = {
+    "safety_choice_continue": "safety_words_safe",
+    "safety_choice_not_safe": "safety_words_unsafe",
+}
 ID_CHOICES = (
     "identifying_choice_mask",
     "identifying_choice_rephrase",
@@ -62,6 +67,7 @@ class Guard:
         self._detector: IdentifyingDetector | None = None
         self._lock = threading.Lock()
         self._flagged: dict[str, _Flagged] = {}
+        self._safety_held: dict[str, _Flagged] = {}  # texts judged alarming, memory only
 
     @classmethod
     def from_config(cls, config: Config) -> Guard:
@@ -145,7 +151,13 @@ class Guard:
         return None
 
     def safety_first(self, turn: Turn, text: str) -> bool:
-        """Check every text before anything else. True when the turn is fully answered."""
+        """Check every text before anything else. True when the turn is fully answered.
+
+        An alarming text (check-in, distress, urgent) gets the help resources at once, in any
+        step, signed or not, at any hour; the person is asked whether they are safe, and the
+        interrupted step waits for that answer. The text itself is never saved as the step's
+        answer (it is held in memory only) unless the person says it was their answer.
+        """
         if turn.state.get("pending") == "safety" and self._safety_answer(turn, text):
             return True
         policy = self.safety
@@ -162,9 +174,10 @@ class Guard:
                 return True
             return False
         log.info(
-            "safety person=%s level=%s rules=%s",
+            "safety person=%s level=%s layer=%s rules=%s",
             turn.profile.id,
             verdict.level.name,
+            verdict.layer,
             ",".join(verdict.rules),
         )
         metrics.safety_answer(verdict.level.name)
@@ -172,44 +185,107 @@ class Guard:
             turn.say("safety_out_of_scope")
             return False
         level = verdict.level.name.lower()
-        if turn.journaling:
-            turn.uow.flag_add(Flag(person=turn.profile.id, at=turn.now.isoformat(), level=level))
+        self._flag(turn, level)
         turn.journal(turn.party, "in", "", kind=f"safety_{level}")
-        if verdict.level is SafetyLevel.CHECK_IN:
-            turn.say("safety_check_in", entry="safety")
-            return False
-        turn.say(
-            "safety_urgent" if verdict.level is SafetyLevel.URGENT else "safety_distress",
-            entry="safety",
-        )
+        key = {
+            SafetyLevel.URGENT: "safety_urgent",
+            SafetyLevel.DISTRESS: "safety_distress",
+        }.get(verdict.level, "safety_check_in")
+        turn.say(key, entry="safety")
+        self._hold_for_safety(turn, text)
         turn.state["pending"] = "safety"
         self._ask_to_continue(turn)
         return True
 
+    def _flag(self, turn: Turn, level: str) -> None:
+        """For the top of the mentor's next digest: the fact and its level, never the text."""
+        if turn.journaling:
+            turn.uow.flag_add(Flag(person=turn.profile.id, at=turn.now.isoformat(), level=level))
+
+    def _hold_for_safety(self, turn: Turn, text: str) -> None:
+        """A text typed at a text step is kept in memory only, until the person says whether
+        it was their answer; it never reaches the question (context, analysis, ask...)."""
+        step = turn.current()
+        self._safety_held.pop(turn.profile.id, None)
+        if step is None or step.expect is not Expect.TEXT or text.lstrip().startswith("/"):
+            return
+        self._safety_held[turn.profile.id] = _Flagged(step.flow, step.id, text, [])
+        turn.say("safety_not_saved")
+
+    def _held_here(self, turn: Turn) -> _Flagged | None:
+        """The held text, if the person is still at the step it was typed for."""
+        held = self._safety_held.get(turn.profile.id)
+        step = turn.current()
+        if held is None or step is None or (held.flow, held.step) != (step.flow, step.id):
+            return None
+        return held
+
+    def _safety_keys(self, turn: Turn) -> tuple[str, ...]:
+        keys = SAFETY_CHOICES
+        return (*keys, "safety_choice_keep") if self._held_here(turn) is not None else keys
+
     def _ask_to_continue(self, turn: Turn) -> None:
-        choices = tuple(turn.engine.flows.texts[k] for k in SAFETY_CHOICES)
+        texts = turn.engine.flows.texts
+        choices = tuple(texts[k] for k in self._safety_keys(turn))
         turn.say("safety_continue", choices=choices)
 
     def _safety_answer(self, turn: Turn, text: str) -> bool:
-        picked = self._pick(turn, text, SAFETY_CHOICES)
+        """The answer to "Are you safe right now?". True when the turn is fully answered.
+
+        "Non" (not safe) gets the emergency numbers again and the question stays; "ça va"
+        resumes the step. Neither closes anything: every later text is assessed the same way.
+        """
+        keys = self._safety_keys(turn)
+        picked = self._pick(turn, text, keys, synonyms=_SAFETY_SYNONYMS)
         if picked == "safety_choice_continue":
             turn.journal(turn.party, "in", turn.text("safety_choice_continue"))
+            self._safety_held.pop(turn.profile.id, None)
             turn.state.pop("pending", None)
             turn.say("safety_resumed")
             step = turn.current()
             if step is not None:
                 turn.prompt(step)
             return True
+        if picked == "safety_choice_not_safe":
+            turn.journal(turn.party, "in", turn.text("safety_choice_not_safe"))
+            self._flag(turn, "urgent")
+            turn.journal(turn.party, "in", "", kind="safety_urgent")
+            turn.say("safety_urgent", entry="safety")
+            turn.say("safety_not_safe", entry="safety")
+            self._ask_to_continue(turn)
+            return True
         if picked == "safety_choice_numbers":
             turn.say("help", commands=turn.text(f"commands_{turn.profile.role}"))
             self._ask_to_continue(turn)
             return True
+        if picked == "safety_choice_keep":
+            held = self._safety_held.pop(turn.profile.id)
+            turn.state.pop("pending", None)
+            turn.journal(turn.party, "in", turn.text("safety_choice_keep"))
+            step = turn.current()
+            assert step is not None  # _held_here checked it
+            turn.engine.answer_step(turn, step, held.text)
+            return True
         return False  # anything else is assessed first: it may be alarming too
 
-    def _pick(self, turn: Turn, text: str, keys: tuple[str, ...]) -> str | None:
+    def _pick(
+        self,
+        turn: Turn,
+        text: str,
+        keys: tuple[str, ...],
+        synonyms: dict[str, str] | None = None,
+    ) -> str | None:
+        """The choice `text` names, by number or label; `synonyms` maps a choice to a text of
+        answers typed by hand ("oui|ça va"), accepted in the source and the person's language."""
         texts = turn.engine.flows.texts
         with turn.engine.catalogs.use(turn.profile.locale):
-            options = [(texts[k], gettext(texts[k])) for k in keys]
+            options = []
+            for key in keys:
+                labels = [texts[key], gettext(texts[key])]
+                words = (synonyms or {}).get(key)
+                if words is not None:
+                    labels += [*texts[words].split("|"), *gettext(texts[words]).split("|")]
+                options.append(labels)
         index = pick(text, options)
         return keys[index - 1] if index is not None else None
 

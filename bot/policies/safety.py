@@ -19,14 +19,17 @@ import functools
 import importlib
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
-from typing import Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 import yaml
 
 from bot.policies.textnorm import fold, strip_accents
+
+if TYPE_CHECKING:
+    from bot.policies.safety_semantic import SemanticLayer
 
 __all__ = [
     "DEFAULT_LEXICON_PATH",
@@ -35,6 +38,7 @@ __all__ = [
     "SafetyPolicy",
     "SafetyVerdict",
     "load_safety_policy",
+    "reading_form",
 ]
 
 DEFAULT_LEXICON_PATH: Final = Path(__file__).resolve().parents[2] / "flows/policies/safety.yaml"
@@ -60,6 +64,9 @@ class SafetyVerdict:
 
     level: SafetyLevel
     rules: tuple[str, ...] = ()
+    # Which layer set the level: "lexicon" or "semantic" ("" when NONE). Not compared:
+    # two verdicts are equal when they say the same thing for the same reasons.
+    layer: str = field(default="", compare=False)
 
     @property
     def alarming(self) -> bool:
@@ -72,6 +79,29 @@ class SafetyLexiconError(ValueError):
 
 
 _CLEAR: Final = SafetyVerdict(SafetyLevel.NONE)
+_WORD: Final = re.compile(r"[^\W\d_]{2,}")
+
+
+def _worth_reading(text: str) -> bool:
+    """Three words or more. Shorter texts answer the bot ("ok", "non", "2", a name typed to
+    sign): the model was trained on sentences and reads fragments badly ("Emma Smith" looked
+    like distress to it). Short alarming texts ("jveux mourir") are the lexicon's job."""
+    words = _WORD.findall(text)
+    return len(words) >= 3 and not _looks_like_a_name(text)
+
+
+_NAME_PARTICLES: Final = frozenset({"de", "du", "des", "del", "della", "la", "le", "van", "von",
+                                    "der", "den", "da", "di", "dos", "das", "y", "d", "bin", "ben"})
+_TOKEN: Final = re.compile("[^\\W\\d_][\\w'\u2019-]*")
+
+
+def _looks_like_a_name(text: str) -> bool:
+    """A few capitalised words ("Marie-Claire Dubois Martin"): a name typed to sign, which
+    the model, trained on sentences, may misread. The lexicon still reads it."""
+    tokens = _TOKEN.findall(text)
+    return 0 < len(tokens) <= 6 and all(
+        token[0].isupper() or token.lower() in _NAME_PARTICLES for token in tokens
+    )
 
 # Names used in the YAML file. "none" is only valid as a negation downgrade target.
 _LEVELS: Final[Mapping[str, SafetyLevel]] = {
@@ -83,14 +113,24 @@ _LEVELS: Final[Mapping[str, SafetyLevel]] = {
 }
 _LANGS: Final = frozenset({"fr", "en", "any"})
 _ID: Final = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
-_TOP_KEYS: Final = frozenset({"version", "negation", "literal_markers", "idioms", "rules"})
+_TOP_KEYS: Final = frozenset(
+    {"version", "negation", "rewrites", "literal_markers", "idioms", "rules"}
+)
 _ENTRY_KEYS: Final = frozenset({"id", "lang", "regex", "patterns", "note"})
+_REWRITE_KEYS: Final = frozenset({"id", "lang", "patterns", "into", "note"})
 _RULE_KEYS: Final = _ENTRY_KEYS | {"level", "negatable"}
 _NEGATION_KEYS: Final = frozenset({"window", "cues", "ignore", "breakers", "downgrade"})
 
-# What folding does not cover: ligatures (NFD keeps "œ") and elongated letters ("mouriiir").
+# What folding does not cover: ligatures (NFD keeps "œ") and doubled letters: "mouriiir",
+# "mourrir" and "mourir" are one word. Text AND patterns are read with every run of a letter
+# kept once, so that a doubled or missing double letter never hides a word.
 _LIGATURES: Final = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae"})
-_ELONGATED: Final = re.compile(r"([^\W\d_])\1{2,}")
+_ELONGATED: Final = re.compile(r"([^\W\d_])\1+")
+_DOUBLED_IN_PATTERN: Final = re.compile(r"(?<!\\)([a-z])\1+")
+# A pattern written to match only at the end of a sentence also matches at the end of a
+# clause: "je suis vidé, je n'en peux plus" (a comma, a colon, a bracket, a blanked idiom).
+_SENTENCE_END_IN_PATTERN: Final = "\\s*$"
+_CLAUSE_END_IN_PATTERN: Final = r"\s*(?:$|[,:()]|\|)"
 _SENTENCE_END: Final = re.compile(r"[.!?;…]+")
 # Blanked idioms become this mark, which also ends a negation's scope.
 _IDIOM_MARK: Final = " | "
@@ -100,6 +140,12 @@ _ESCAPE: Final = re.compile(r"\\.")
 _SRE_PARSER: Final[Any] = importlib.import_module("re._parser")
 _MAX_DISPATCH: Final = 24  # a pattern that may start with more characters is tried everywhere
 _MAX_COPIES: Final = 5  # up to this many first characters, a pattern is copied under each
+
+
+def reading_form(body: str) -> str:
+    """A regex body as it is searched: doubled letters kept once, sentence ends = clause ends."""
+    body = body.replace(_SENTENCE_END_IN_PATTERN, _CLAUSE_END_IN_PATTERN)
+    return _DOUBLED_IN_PATTERN.sub(r"\1", body)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -299,6 +345,7 @@ class _Reader:
         given word only the few patterns starting with its first letter are tried.
         """
         buckets: dict[str, list[str]] = {}  # lookahead -> bodies, in lexicon order
+        sources = [_Source(reading_form(source.body), source.head) for source in sources]
         for source in sources:
             chars = _first_chars(source.body) if source.head else None
             if chars is None:
@@ -332,13 +379,21 @@ class SafetyPolicy:
         "_idioms",
         "_ignore",
         "_literal",
+        "_rewrites",
         "_rules",
+        "_semantic",
         "_window",
         "source",
     )
 
-    def __init__(self, lexicon: Mapping[str, Any], source: str = "<lexicon>") -> None:
+    def __init__(
+        self,
+        lexicon: Mapping[str, Any],
+        source: str = "<lexicon>",
+        semantic: SemanticLayer | None = None,
+    ) -> None:
         reader = _Reader(source)
+        self._semantic = semantic
         top = reader.mapping(lexicon, "top level", _TOP_KEYS)
         if top.get("version", 1) != 1:
             raise reader.fail("version", f"unsupported version {top.get('version')!r}")
@@ -359,6 +414,7 @@ class SafetyPolicy:
         )
         downgrade = self._downgrade(reader, negation.get("downgrade", {}))
 
+        self._rewrites = self._rewrite_entries(reader, top.get("rewrites"))
         self._literal = self._entries(reader, top.get("literal_markers"), "literal_markers")
         self._idioms = self._entries(reader, top.get("idioms"), "idioms")
 
@@ -410,6 +466,35 @@ class SafetyPolicy:
             result[source] = landing
         return result
 
+    @property
+    def semantic(self) -> SemanticLayer | None:
+        """The meaning layer, when its package loaded (None: the lexicon alone)."""
+        return self._semantic
+
+    @staticmethod
+    def _rewrite_entries(reader: _Reader, value: object) -> tuple[tuple[re.Pattern[str], str], ...]:
+        """Spellings read as another (SMS style, missing apostrophes): regex -> replacement."""
+        found: list[tuple[re.Pattern[str], str]] = []
+        for index, raw in enumerate(reader.sequence(value, "rewrites")):
+            where = f"rewrites[{index}]"
+            entry = reader.mapping(raw, where, _REWRITE_KEYS)
+            where = f"{where} (id {reader.entry_id(entry, where)!r})"
+            into = entry.get("into")
+            if not isinstance(into, str):
+                raise reader.fail(where, f"'into' must be text, got {into!r}")
+            for number, pattern in enumerate(
+                reader.sequence(entry.get("patterns"), where, empty_ok=False)
+            ):
+                at = f"{where}, pattern {number + 1}"
+                text = reader.pattern_text(pattern, at, is_regex=True)
+                try:
+                    compiled = re.compile(rf"(?<!\w)(?:{text})(?!\w)")
+                    compiled.sub(into, "")
+                except (re.error, IndexError) as exc:
+                    raise reader.fail(at, f"invalid rewrite {text!r} -> {into!r}: {exc}") from None
+                found.append((compiled, into))
+        return tuple(found)
+
     @staticmethod
     def _entries(reader: _Reader, value: object, where: str) -> re.Pattern[str] | None:
         """Idioms and literal markers: entries without a level, merged into one regex."""
@@ -425,7 +510,7 @@ class SafetyPolicy:
         """A negatable phrase that holds a negation cue would always be downgraded."""
         assert self._cues is not None
         for index, phrase in enumerate(entry["patterns"]):
-            if self._cues.search(phrase):
+            if self._cues.search(_ELONGATED.sub(r"\1", phrase)):
                 raise reader.fail(
                     f"{where}, pattern {index + 1}",
                     f"{phrase!r} holds a negation cue, so it would always be downgraded: "
@@ -433,7 +518,23 @@ class SafetyPolicy:
                 )
 
     def assess(self, text: str) -> SafetyVerdict:
-        """Classify one message; the most serious sentence sets the level."""
+        """Classify one message: the higher of the lexicon and the meaning layer.
+
+        The meaning layer is skipped when the lexicon already says URGENT (nothing higher)
+        and on texts of one or two words (answers to the bot's own questions, names).
+        """
+        verdict = self.lexicon_verdict(text)
+        semantic = self._semantic
+        if semantic is None or verdict.level is SafetyLevel.URGENT or not _worth_reading(text):
+            return verdict
+        level = SafetyLevel(semantic.level(text))
+        if level <= verdict.level:
+            return verdict
+        rule = f"semantic-{level.name.lower().replace('_', '-')}"
+        return SafetyVerdict(level, (rule, *verdict.rules), layer="semantic")
+
+    def lexicon_verdict(self, text: str) -> SafetyVerdict:
+        """The lexicon's classification alone; the most serious sentence sets the level."""
         if not text:
             return _CLEAR
         found: dict[str, SafetyLevel] = {}
@@ -447,12 +548,15 @@ class SafetyPolicy:
         if not found:
             return _CLEAR
         ranked = sorted(found, key=lambda rule_id: -found[rule_id])  # stable: lexicon order
-        return SafetyVerdict(found[ranked[0]], tuple(ranked))
+        return SafetyVerdict(found[ranked[0]], tuple(ranked), layer="lexicon")
 
     def _sentences(self, text: str) -> Iterator[str]:
         """Folded sentences with their idioms blanked out (unless a literal marker is there)."""
         for line in text.translate(_LIGATURES).splitlines():
-            folded = _ELONGATED.sub(r"\1", fold(line))
+            folded = fold(line)
+            for pattern, into in self._rewrites:
+                folded = pattern.sub(into, folded)
+            folded = _ELONGATED.sub(r"\1", folded)
             for sentence in _SENTENCE_END.split(folded):
                 if not sentence or sentence.isspace():
                     continue
@@ -485,8 +589,9 @@ class SafetyPolicy:
         return self._cues.search(scope) is not None
 
 
-def load_safety_policy(path: Path | None = None) -> SafetyPolicy:
-    """Read and compile the lexicon (default: flows/policies/safety.yaml).
+def load_safety_policy(path: Path | None = None, *, semantic: bool = True) -> SafetyPolicy:
+    """Read and compile the lexicon (default: flows/policies/safety.yaml), with the meaning
+    layer (bot.policies.safety_semantic) when `semantic` and its package loads.
 
     Compiling takes a fraction of a second, so the policy is cached per file and reused
     until the file changes (the policy is immutable, sharing it is safe). Any problem
@@ -498,11 +603,11 @@ def load_safety_policy(path: Path | None = None) -> SafetyPolicy:
         stat = path.stat()
     except OSError as exc:
         raise SafetyLexiconError(f"{path}: cannot read the lexicon: {exc.strerror}") from exc
-    return _load(path, stat.st_mtime_ns, stat.st_size)
+    return _load(path, stat.st_mtime_ns, stat.st_size, semantic)
 
 
 @functools.lru_cache(maxsize=8)
-def _load(path: Path, mtime_ns: int, size: int) -> SafetyPolicy:
+def _load(path: Path, mtime_ns: int, size: int, semantic: bool = True) -> SafetyPolicy:
     """The compiled policy for one version of one file (the key holds its mtime and size)."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -510,4 +615,9 @@ def _load(path: Path, mtime_ns: int, size: int) -> SafetyPolicy:
         raise SafetyLexiconError(f"{path}: cannot read the lexicon: {exc.strerror}") from exc
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise SafetyLexiconError(f"{path}: not valid YAML: {exc}") from exc
-    return SafetyPolicy(raw, source=str(path))
+    layer = None
+    if semantic:
+        from bot.policies.safety_semantic import load_semantic_layer
+
+        layer = load_semantic_layer()
+    return SafetyPolicy(raw, source=str(path), semantic=layer)
