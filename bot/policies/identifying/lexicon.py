@@ -46,6 +46,11 @@ class Lexicon:
     top_level_domains: frozenset[str]
     stop_words: frozenset[str]
     stop_phrases: tuple[str, ...]
+    function_words: frozenset[str] = frozenset()
+    ambiguous_first_names: frozenset[str] = frozenset()
+    public_bodies: frozenset[str] = frozenset()
+    thing_words: frozenset[str] = frozenset()
+    thing_words_after: frozenset[str] = frozenset()
 
     @functools.cached_property
     def stop_phrase_matcher(self) -> PhraseMatcher:
@@ -133,7 +138,20 @@ def parse_lexicon(data: object) -> Lexicon:
     # Titles, legal forms and trade words are never names themselves.
     stop_entries.extend(trade_words + title_words + title_abbreviations + legal_forms)
     stop_words, stop_phrases = _split_words_and_phrases(stop_entries)
+    function_words = _folded(
+        _strings(stop_sections.get("french_function_words"), "french_function_words")
+        + _strings(stop_sections.get("english_function_words"), "english_function_words")
+    )
+    things = _section(data, "things")
     return Lexicon(
+        function_words=function_words,
+        ambiguous_first_names=_folded(
+            _strings(data.get("ambiguous_first_names"), "ambiguous_first_names")
+        ),
+        public_bodies=_folded(_strings(data.get("public_bodies"), "public_bodies")),
+        thing_words=_folded(_strings(things.get("before"), "things.before")),
+        thing_words_after=_folded(_strings(things.get("after"), "things.after")),
+
         title_abbreviations=_exact(title_abbreviations),
         lowercase_title_abbreviations=_folded(
             _strings(titles.get("lowercase_abbreviations"), "titles.lowercase_abbreviations")
