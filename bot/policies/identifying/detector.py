@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.policies.identifying.denylist import DenyListDetector
+from bot.policies.identifying.disguised import SpelledEmailDetector, SpelledPhoneDetector
 from bot.policies.identifying.lexicon import Lexicon, load_lexicon
 from bot.policies.identifying.model import entities, load_model
 from bot.policies.identifying.names import NameDetector
@@ -51,7 +52,9 @@ class IdentifyingDetector:
         lexicon = self.lexicon
         candidates: list[tuple[frozenset[SpanKind], Detector]] = [
             (frozenset({SpanKind.EMAIL}), EmailDetector()),
+            (frozenset({SpanKind.EMAIL}), SpelledEmailDetector(lexicon)),
             (frozenset({SpanKind.PHONE}), PhoneDetector()),
+            (frozenset({SpanKind.PHONE}), SpelledPhoneDetector()),
             (frozenset({SpanKind.IBAN}), IbanDetector()),
             (frozenset({SpanKind.COMPANY_ID}), CompanyIdDetector()),
             (frozenset({SpanKind.NIR}), NirDetector()),
