@@ -249,13 +249,14 @@ class _Analysis:
         if folded in self.lexicon.ambiguous_first_names or self._common(folded):
             # "Mark Johnson", "Rose Dupont": an ordinary word, but followed by a surname.
             following = index + 1
+            if following >= len(self.tokens) or not token.capitalised:
+                return False
+            after = self.tokens[following]
             return (
-                token.capitalised
-                and following < len(self.tokens)
-                and bool(_BLANK_GAP.fullmatch(self._gap(index, following)))
-                and self.tokens[following].capitalised
-                and self.tokens[following].folded not in self.lexicon.function_words
-                and (self.namey[following] or self.tokens[following].folded in self.gazetteer.surnames)
+                bool(_BLANK_GAP.fullmatch(self._gap(index, following)))
+                and after.capitalised
+                and after.folded not in self.lexicon.function_words
+                and (self.namey[following] or after.folded in self.gazetteer.surnames)
             )
         if token.capitalised:
             return self.namey[index]
