@@ -229,7 +229,8 @@ class Engine:
         is_signed = signed(turn.person, self.charter_version)
         if parsed is not None:
             # Only the command is kept: free text after it passes the policies first.
-            turn.journal(turn.party, "in", f"/{parsed[0]}", kind="command")
+            # Issue 13: even the command's name is judged ("/0612345678" is no command).
+            turn.journal(turn.party, "in", self.guard.redact(turn, f"/{parsed[0]}"), kind="command")
             commands.dispatch(turn, parsed[0], parsed[1], is_signed)
             return
         if not is_signed and turn.state.get("flow") != self.flows.entry["charter"].flow:
