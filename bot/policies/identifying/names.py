@@ -26,7 +26,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.policies.identifying.folding import FoldedText, fold_word
-from bot.policies.identifying.gazetteer import Gazetteer, load_gazetteer
+from bot.policies.identifying.gazetteer import (
+    Gazetteer,
+    load_french_dictionary,
+    load_gazetteer,
+)
 from bot.policies.identifying.lexicon import Lexicon, lower_word
 from bot.policies.identifying.model import Entity
 from bot.policies.identifying.spans import Span, SpanKind
@@ -69,7 +73,7 @@ _COMMA = re.compile(rf"{_BLANK}*,{_BLANK}*")
 _BLANK_GAP = re.compile(rf"{_BLANK}{{1,3}}")
 _ORG_CONNECTORS = frozenset({"et", "&", "and", "de", "du", "des", "d'", "of"})
 _PUBLIC_BODY_LINK = re.compile(
-    rf"{_BLANK}+(?:(?:de|du|des|of)(?:{_BLANK}+(?:la|the|l['\u2019]))?|d['\u2019])?{_BLANK}*",
+    rf"{_BLANK}+(?:(?:des|du|de|of)\b(?:{_BLANK}+(?:la|the|l['\u2019]))?|d['\u2019])?{_BLANK}*",
     re.IGNORECASE,
 )
 _TRADE_CONNECTORS = frozenset({"chez", "au", "aux", "du", "des", "de", "la", "le", "les"})
@@ -97,6 +101,14 @@ class _Token:
     @property
     def all_caps(self) -> bool:
         return len(self.text) >= 2 and self.text.isupper()
+
+
+def _in_dictionary(word: str, dictionary: frozenset[str]) -> bool:
+    """The dictionary holds lemmas: "résultats", "misérables" are found through their
+    singular."""
+    if word in dictionary:
+        return True
+    return len(word) > 3 and word[-1] in "sx" and word[:-1] in dictionary
 
 
 def _is_sentence_start(text: str, start: int, lexicon: Lexicon) -> bool:
@@ -149,9 +161,12 @@ class NameDetector:
         self._lexicon = lexicon
         self._entity_finder = entity_finder
         self._gazetteer = gazetteer if gazetteer is not None else load_gazetteer()
+        self._dictionary = load_french_dictionary()
 
     def detect(self, text: str) -> list[Span]:
-        return _Analysis(text, self._lexicon, self._entity_finder, self._gazetteer).run()
+        return _Analysis(
+            text, self._lexicon, self._entity_finder, self._gazetteer, self._dictionary
+        ).run()
 
 
 class _Analysis:
@@ -163,11 +178,13 @@ class _Analysis:
         lexicon: Lexicon,
         entity_finder: EntityFinder | None,
         gazetteer: Gazetteer,
+        dictionary: frozenset[str] = frozenset(),
     ) -> None:
         self.text = text
         self.lexicon = lexicon
         self.entity_finder = entity_finder
         self.gazetteer = gazetteer
+        self.dictionary = dictionary
         self.tokens = _tokenise(text, lexicon)
         self._entities: dict[int, Sequence[Entity]] = {}
         stopped = self._stop_phrase_ranges() + self._thing_ranges()
@@ -238,6 +255,15 @@ class _Analysis:
     def _common(self, folded: str) -> bool:
         """An ordinary word of French or English (a stop-list word, or a common word)."""
         return self.lexicon.is_stop_word(folded) or folded in self.gazetteer.common_words
+
+    def _ordinary(self, folded: str) -> bool:
+        """A word of the French dictionary or of the common and stop words: "Bilan Social",
+        "Assemblée Générale" are capitalised ordinary words, not a name."""
+        return all(
+            self._common(part) or _in_dictionary(part, self.dictionary)
+            for part in folded.split("-")
+            if part
+        )
 
     def _is_first_name(self, index: int) -> bool:
         """Evidence of a person: a first name of the gazetteer that is not also an ordinary
@@ -431,7 +457,15 @@ class _Analysis:
             token = self.tokens[index]
             last = self._run_from(index) if token.capitalised else index
             last = self._surname_after(last, lowercase=not token.capitalised)
-            spans.append(self._span(index, last, SpanKind.PERSON))
+            first = index
+            if (
+                first > 0
+                and self.tokens[first - 1].capitalised == token.capitalised
+                and self.gazetteer.is_first_name(self.tokens[first - 1].folded)
+                and _BLANK_GAP.fullmatch(self._gap(first - 1, first))
+            ):
+                first -= 1  # an ambiguous first name before another name: "grace kelly"
+            spans.append(self._span(first, last, SpanKind.PERSON))
             index = last + 1
         return spans
 
@@ -477,7 +511,16 @@ class _Analysis:
             if not name.capitalised or name.folded in self.lexicon.function_words:
                 continue
             last = self._organisation_end(following)
-            spans.append(self._span(index, last, SpanKind.ORGANISATION))
+            first = index
+            while (
+                self.tokens[first].capitalised
+                and first > 0
+                and self.tokens[first - 1].capitalised
+                and not self.tokens[first - 1].initial
+                and _BLANK_GAP.fullmatch(self._gap(first - 1, first))
+            ):
+                first -= 1  # "the City Council of Bristol"
+            spans.append(self._span(first, last, SpanKind.ORGANISATION))
         return spans
 
     def _organisation_end(self, last: int) -> int:
@@ -602,11 +645,13 @@ class _Analysis:
             entity = self._entity_over(first, last)
             if entity is None or entity.start != self.tokens[first].start:
                 return None
-            if entity.label == "ORG":
+            if entity.label == "ORG" and not self._ordinary(words[0].folded):
                 return SpanKind.ORGANISATION
             return SpanKind.PERSON if known else None
         if cue:
             return SpanKind.ORGANISATION
+        if all(self._ordinary(word.folded) for word in words):
+            return None  # capitalised ordinary words, and no evidence of a name
         entity = self._entity_over(first, last)
         if entity is not None and entity.label == "ORG":
             return SpanKind.ORGANISATION
@@ -631,7 +676,7 @@ class _Analysis:
     def _evidence(self, words: list[_Token], entity: Entity | None) -> bool:
         """A capitalised run is a name only with some evidence: several words, a first name
         or surname of the gazetteer, the model seeing a person or an organisation there, or,
-        when the model sees nothing, a word that is no common French or English word."""
+        when the model sees nothing, a word in no French dictionary nor common-word list."""
         if len(words) >= 2:
             return True
         folded = words[0].folded
@@ -639,7 +684,7 @@ class _Analysis:
             return True
         if entity is not None:
             return entity.label in {"PER", "ORG"}
-        return folded not in self.gazetteer.common_words
+        return not self._ordinary(folded)
 
     def _known_name(self, folded: str) -> bool:
         return self.gazetteer.is_first_name(folded) or folded in self.gazetteer.surnames
