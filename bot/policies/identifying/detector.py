@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.policies.identifying.denylist import DenyListDetector
 from bot.policies.identifying.disguised import SpelledEmailDetector, SpelledPhoneDetector
+from bot.policies.identifying.gazetteer import load_french_dictionary
 from bot.policies.identifying.lexicon import Lexicon, load_lexicon
 from bot.policies.identifying.model import entities, load_model
 from bot.policies.identifying.names import NameDetector
@@ -76,6 +77,7 @@ class IdentifyingDetector:
             {SpanKind.PERSON, SpanKind.ORGANISATION} <= self.settings.disabled
         ):
             load_model()
+            load_french_dictionary()
 
     def _ignore_keys(self, surface: str) -> set[str]:
         """The folded surface, and the same without a title or legal form: "Mme Dupont" also

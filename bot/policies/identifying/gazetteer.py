@@ -116,6 +116,9 @@ def load_french_dictionary() -> frozenset[str]:
             tables = srsly.read_msgpack(path)
             index = tables.get("lemma_index", {})
             return frozenset(
-                fold(word) for words in index.values() for word in words if isinstance(word, str)
+                word.lower() if word.isascii() else fold(word)  # lemmas: already lower case
+                for words in index.values()
+                for word in words
+                if isinstance(word, str)
             )
     return frozenset()

@@ -161,12 +161,9 @@ class NameDetector:
         self._lexicon = lexicon
         self._entity_finder = entity_finder
         self._gazetteer = gazetteer if gazetteer is not None else load_gazetteer()
-        self._dictionary = load_french_dictionary()
 
     def detect(self, text: str) -> list[Span]:
-        return _Analysis(
-            text, self._lexicon, self._entity_finder, self._gazetteer, self._dictionary
-        ).run()
+        return _Analysis(text, self._lexicon, self._entity_finder, self._gazetteer).run()
 
 
 class _Analysis:
@@ -178,13 +175,11 @@ class _Analysis:
         lexicon: Lexicon,
         entity_finder: EntityFinder | None,
         gazetteer: Gazetteer,
-        dictionary: frozenset[str] = frozenset(),
     ) -> None:
         self.text = text
         self.lexicon = lexicon
         self.entity_finder = entity_finder
         self.gazetteer = gazetteer
-        self.dictionary = dictionary
         self.tokens = _tokenise(text, lexicon)
         self._entities: dict[int, Sequence[Entity]] = {}
         stopped = self._stop_phrase_ranges() + self._thing_ranges()
@@ -260,7 +255,8 @@ class _Analysis:
         """A word of the French dictionary or of the common and stop words: "Bilan Social",
         "Assemblée Générale" are capitalised ordinary words, not a name."""
         return all(
-            self._common(part) or _in_dictionary(part, self.dictionary)
+            # The dictionary loads on the first capitalised candidate (or at warm-up).
+            self._common(part) or _in_dictionary(part, load_french_dictionary())
             for part in folded.split("-")
             if part
         )
