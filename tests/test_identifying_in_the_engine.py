@@ -9,8 +9,9 @@ from bot.config import Config
 from bot.engine.commands import COMMANDS
 from bot.flows.loader import load_flows
 from bot.flows.model import Expect
-from bot.store import TinyStore
+from bot.store import SQLiteStore
 from tests.conftest import QUESTION_FR, Conversation, asking, say, signing
+from tests.storeview import StoreView, raw_text
 
 PHONE = "06 12 34 56 78"
 EMAIL = "planted.leak@example.org"
@@ -22,11 +23,18 @@ LEAKS = (PHONE, PHONE.replace(" ", ""), EMAIL, "planted.leak")
 
 
 def stored_text(config: Config) -> str:
-    return "".join(
-        p.read_text(encoding="utf-8", errors="replace")
-        for p in config.storage.path.rglob("*")
-        if p.is_file()
-    )
+    """Every byte of the data directory (the SQLite database and its journal files)."""
+    return raw_text(config.storage.path)
+
+
+def place(config: Config, pid: str, state: dict[str, object]) -> None:
+    """Put a person at a step, as a restart would find them (a fixture, between two runs)."""
+    store = SQLiteStore(config.storage.path)
+    try:
+        with store.turn([pid]) as uow:
+            uow.person(pid).state = state
+    finally:
+        store.close()
 
 
 def ready(conversation: Conversation) -> None:
@@ -50,7 +58,7 @@ def test_text_typed_at_the_menu_is_masked_before_the_journal(
         [say("2026-11-30T07:00:00+01:00", "console:alice", f"tu peux m'appeler au {PHONE}")]
     )
     assert "1" in str(out[-1].get("choices", "")) or out[-1]["choices"]
-    journal = TinyStore(conversation.config.storage.path).read_journal("console:alice")
+    journal = StoreView(conversation.config.storage.path).read_journal("console:alice")
     assert any("[TÉLÉPHONE]" in entry.text for entry in journal)
     assert leaks(conversation) == []
 
@@ -181,7 +189,6 @@ def test_no_planted_identifier_reaches_the_store_or_anyone_whatever_the_step(
     conversation.run(asking("console:alice", QUESTION_FR, "2026-11-30T07:30"))
     config = conversation.config
     flows = load_flows(config.paths.flows, ())
-    store = TinyStore(config.storage.path)
     minute = 0
 
     def at() -> str:
@@ -195,19 +202,20 @@ def test_no_planted_identifier_reaches_the_store_or_anyone_whatever_the_step(
             who = "console:bob" if flow.name == "mentor" else "console:alice"
             if flow.name == "menu":
                 who = "console:bob" if step.id == "mentor" else "console:alice"
-            person = store.load_person(who)
-            assert person is not None
-            person.state = {
-                "flow": flow.name,
-                "step": step.id,
-                "answers": {
-                    "context": QUESTION_FR[1],
-                    "analysis": QUESTION_FR[2],
-                    "ask": QUESTION_FR[3],
-                    "qid": "Q1",
+            place(
+                config,
+                who,
+                {
+                    "flow": flow.name,
+                    "step": step.id,
+                    "answers": {
+                        "context": QUESTION_FR[1],
+                        "analysis": QUESTION_FR[2],
+                        "ask": QUESTION_FR[3],
+                        "qid": "Q1",
+                    },
                 },
-            }
-            store.save_person(person)
+            )
             texts = [PLANTED, "1"] if step.expect is Expect.TEXT else [PLANTED]
             conversation.run([say(at(), who, text) for text in texts])
             walked += 1

@@ -229,16 +229,15 @@ class Guard:
         """The full names of the relationship's own parties: the author, and the mentor of a
         mentee or the mentee of the question a mentor is handling."""
         names = [turn.profile.name]
-        directory = turn.engine.directory
         other: str | None = None
         if turn.profile.role == "mentee":
             other = turn.profile.mentor
         else:
             qid = turn.state.get("answers", {}).get("qid")
-            if qid:
-                other = turn.engine.shared.questions.get(str(qid))
+            question = turn.uow.question(str(qid)) if qid else None
+            other = question.mentee if question is not None else None
         if other:
-            profile = directory.get(other)
+            profile = turn.profile_of(other)
             if profile is not None:
                 names.append(profile.name)
         return tuple(name for name in names if name)
