@@ -51,6 +51,7 @@ class Lexicon:
     public_bodies: frozenset[str] = frozenset()
     thing_words: frozenset[str] = frozenset()
     thing_words_after: frozenset[str] = frozenset()
+    strong_organisation_cues: frozenset[str] = frozenset()
 
     @functools.cached_property
     def stop_phrase_matcher(self) -> PhraseMatcher:
@@ -151,6 +152,9 @@ def parse_lexicon(data: object) -> Lexicon:
         public_bodies=_folded(_strings(data.get("public_bodies"), "public_bodies")),
         thing_words=_folded(_strings(things.get("before"), "things.before")),
         thing_words_after=_folded(_strings(things.get("after"), "things.after")),
+        strong_organisation_cues=_folded(
+            _strings(data.get("strong_organisation_cues"), "strong_organisation_cues")
+        ),
 
         title_abbreviations=_exact(title_abbreviations),
         lowercase_title_abbreviations=_folded(
@@ -160,7 +164,10 @@ def parse_lexicon(data: object) -> Lexicon:
         legal_forms=_exact(legal_forms),
         trade_words=_folded(trade_words),
         particles=_folded(_strings(data.get("particles"), "particles")),
-        organisation_cues=_folded(_strings(data.get("organisation_cues"), "organisation_cues")),
+        organisation_cues=_folded(
+            _strings(data.get("organisation_cues"), "organisation_cues")
+            + _strings(data.get("strong_organisation_cues"), "strong_organisation_cues")
+        ),
         name_followers=_lowered(_strings(data.get("name_followers"), "name_followers")),
         location_prepositions=_folded(
             _strings(data.get("location_prepositions"), "location_prepositions")

@@ -592,11 +592,12 @@ class _Analysis:
             return None
         return previous
 
-    def _has_cue(self, index: int) -> bool:
+    def _has_cue(self, index: int, *, strong: bool = False) -> bool:
         previous = self._previous_word(index)
-        return (
-            previous is not None and self.tokens[previous].folded in self.lexicon.organisation_cues
+        cues = (
+            self.lexicon.strong_organisation_cues if strong else self.lexicon.organisation_cues
         )
+        return previous is not None and self.tokens[previous].folded in cues
 
     def _is_subject(self, index: int) -> bool:
         """Does what follows word `index` make it the subject of a verb, or a named person?"""
@@ -644,9 +645,14 @@ class _Analysis:
             if entity.label == "ORG" and not self._ordinary(words[0].folded):
                 return SpanKind.ORGANISATION
             return SpanKind.PERSON if known else None
-        if cue:
+        ordinary = all(self._ordinary(word.folded) for word in words)
+        # After a cue, ordinary words are an organisation when the cue names a business
+        # relation or comes right before them: "chez Orange", "pour Crédit Agricole", but
+        # not "rejoint la Cellule Innovation".
+        right_after = self._previous_word(first) == first - 1
+        if cue and (not ordinary or right_after or self._has_cue(first, strong=True)):
             return SpanKind.ORGANISATION
-        if all(self._ordinary(word.folded) for word in words):
+        if ordinary:
             return None  # capitalised ordinary words, and no evidence of a name
         entity = self._entity_over(first, last)
         if entity is not None and entity.label == "ORG":
