@@ -304,12 +304,12 @@ def test_title_then_name(rules_only: IdentifyingDetector, sentence: str, name: s
 @pytest.mark.parametrize(
     ("sentence", "name"),
     [
-        ("Je bosse pour la SARL Durand depuis trois ans.", "Durand"),
-        ("La boulangerie Moreau cherche un apprenti.", "Moreau"),
-        ("Acme Ltd has not paid my invoice.", "Acme"),
-        ("Le cabinet Arnaud & Associés m'a conseillé.", "Arnaud & Associés"),
-        ("Mon ex-employeur, la SAS Horizon Conseil, ne paie pas.", "Horizon Conseil"),
-        ("We signed with Globex Inc. last month.", "Globex"),
+        ("Je bosse pour la SARL Durand depuis trois ans.", "SARL Durand"),
+        ("La boulangerie Moreau cherche un apprenti.", "boulangerie Moreau"),
+        ("Acme Ltd has not paid my invoice.", "Acme Ltd"),
+        ("Le cabinet Arnaud & Associés m'a conseillé.", "cabinet Arnaud & Associés"),
+        ("Mon ex-employeur, la SAS Horizon Conseil, ne paie pas.", "SAS Horizon Conseil"),
+        ("We signed with Globex Inc. last month.", "Globex Inc"),
     ],
 )
 def test_legal_form_or_trade_word_then_name(
@@ -431,7 +431,7 @@ def test_disabled_kinds_are_not_reported() -> None:
         IdentifyingSettings(disabled=frozenset({SpanKind.PHONE, SpanKind.PERSON}), use_model=False)
     )
     spans = detector.detect("Mme Dupont de la SARL Durand : 06 12 34 56 78")
-    assert [(s.kind, s.text) for s in spans] == [(SpanKind.ORGANISATION, "Durand")]
+    assert [(s.kind, s.text) for s in spans] == [(SpanKind.ORGANISATION, "SARL Durand")]
 
 
 def test_extra_stop_words_are_never_names() -> None:
@@ -462,7 +462,7 @@ def test_title_case_sentences_say_nothing_about_names(detector: IdentifyingDetec
 
 
 def test_dotted_identifiers_are_not_names(detector: IdentifyingDetector) -> None:
-    assert detector.detect("On code en Node.js et Vue.js, déployé sur Heroku.") != []
+    assert detector.detect("On code en Node.js et Vue.js avec Karim Benali.") != []
     assert texts(detector.detect("On code en Node.js et Vue.js depuis mars.")) == []
 
 
@@ -476,8 +476,8 @@ def test_the_model_runs_only_on_sentences_with_a_candidate() -> None:
     names = NameDetector(load_lexicon(), finder)
     assert names.detect("Lundi, la DRH m'a convoquée. Mon CDI est en jeu.") == []
     assert calls == []
-    names.detect("Rien de neuf. Hier, j'ai vu Julie au bureau.")
-    assert calls == ["Hier, j'ai vu Julie au bureau."]
+    names.detect("Rien de neuf. Hier, j'ai vu Zorblat au bureau.")
+    assert calls == ["Hier, j'ai vu Zorblat au bureau."]
 
 
 def test_the_model_is_loaded_once() -> None:
@@ -537,7 +537,7 @@ def test_mask_structured_kinds_are_not_numbered(detector: IdentifyingDetector) -
 def test_mask_end_to_end(detector: IdentifyingDetector) -> None:
     text = "Contacte Mme Girard (SARL Durand) au 12 rue de la Paix ou www.durand.fr."
     assert mask(text, detector.detect(text), LABELS) == (
-        "Contacte Mme [PERSONNE_1] (SARL [ENTREPRISE_1]) au [ADRESSE] ou [LIEN]."
+        "Contacte Mme [PERSONNE_1] ([ENTREPRISE_1]) au [ADRESSE] ou [LIEN]."
     )
 
 

@@ -232,7 +232,9 @@ def test_the_mentors_answer_is_checked_for_identifying_data_too(conversation: Co
         say("2026-11-30T09:00:00+01:00", "console:bob", "/repondre Q1 Appelez Mme Lefebvre au 06 12 34 56 78."),
         say("2026-11-30T09:00:01+01:00", "console:bob", "Masquer"),
     ])
-    assert out[0]["to"] == "console:bob" and "06 12 34 56 78" in out[0]["text"]
+    # The mentor sees the masked version; the number is not echoed back (nor queued).
+    assert out[0]["to"] == "console:bob" and "Appelez Mme [PERSONNE_1] au [TÉLÉPHONE]." in out[0]["text"]
+    assert "06 12 34 56 78" not in out[0]["text"]
     answer = next(line for line in out if line["to"] == "console:alice")
     assert "[TÉLÉPHONE]" in answer["text"] and "06 12" not in answer["text"]
     assert "06 12 34 56 78" not in raw_text(conversation.config.storage.path)

@@ -59,15 +59,14 @@ def test_attachments_are_refused_and_only_the_fact_is_kept(conversation: Convers
 def test_identifying_text_is_held_not_stored_then_masked(conversation: Conversation) -> None:
     ready(conversation)
     text = f"Mon responsable m'a écrit depuis {EMAIL} pour contester les priorités de la réunion."
-    out = conversation.run(
-        [
-            say("2026-11-30T06:41:00+01:00", "console:alice", text),
-            say("2026-11-30T06:42:00+01:00", "console:alice", "1"),
-        ]
-    )
-    assert EMAIL in out[0]["text"] and "adresse e-mail" in out[0]["text"]
+    out = conversation.run([say("2026-11-30T06:41:00+01:00", "console:alice", text)])
+    # The person sees the kinds found and the masked version, never their data echoed back.
+    assert EMAIL not in out[0]["text"] and "adresse e-mail" in out[0]["text"]
+    assert "Mon responsable m'a écrit depuis [EMAIL] pour contester" in out[0]["text"]
     assert out[0]["choices"] == ["Masquer ces éléments", "Reformuler"]  # no "not identifying"
-    out = out[1:]
+    assert EMAIL not in stored_text(conversation)
+    # Every `simulate` run is a new process: the decision was kept, masked, in the state.
+    out = conversation.run([say("2026-11-30T06:42:00+01:00", "console:alice", "1")])
     assert out[0]["text"] == (
         "Version masquée retenue : Mon responsable m'a écrit depuis [EMAIL] "
         "pour contester les priorités de la réunion."
@@ -128,8 +127,22 @@ def test_names_can_be_declared_not_identifying(conversation: Conversation) -> No
         ]
     )
     assert "nom de personne" in out[0]["text"]
+    assert "[PERSONNE_1], ma responsable" in out[0]["text"]
     assert out[0]["choices"][-1] == "Ce n'est pas identifiant"
+    # The original was not kept: the person sends it again, and its names pass this time.
+    assert out[-1]["text"].startswith("D'accord. Votre message n'a pas été gardé")
+    assert "Lefebvre" not in stored_text(conversation)
+    out = conversation.run(
+        [
+            say(
+                "2026-11-30T06:43:00+01:00",
+                "console:alice",
+                "Mme Lefebvre, ma responsable, conteste les priorités que je fixe en réunion d'équipe.",
+            )
+        ]
+    )
     assert out[-1]["text"].startswith("2/3")
+    assert "Mme Lefebvre, ma responsable" in stored_text(conversation)
 
 
 def test_deny_list_names_never_pass(tmp_path: Path) -> None:

@@ -149,6 +149,8 @@ def dispatch(turn: Turn, name: str, args: str, signed: bool) -> None:
     command = COMMANDS.get(name)
     shown = f"/{name}"
     if command is None:
+        # Issue 13: an unknown command is echoed (and journaled) only once judged, masked.
+        shown = turn.engine.guard.redact(turn, shown)
         turn.say(
             "unknown_command", command=shown, commands=turn.text(f"commands_{turn.profile.role}")
         )

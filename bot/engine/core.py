@@ -229,7 +229,8 @@ class Engine:
         is_signed = signed(turn.person, self.charter_version)
         if parsed is not None:
             # Only the command is kept: free text after it passes the policies first.
-            turn.journal(turn.party, "in", f"/{parsed[0]}", kind="command")
+            # Issue 13: even the command's name is judged ("/0612345678" is no command).
+            turn.journal(turn.party, "in", self.guard.redact(turn, f"/{parsed[0]}"), kind="command")
             commands.dispatch(turn, parsed[0], parsed[1], is_signed)
             return
         if not is_signed and turn.state.get("flow") != self.flows.entry["charter"].flow:
@@ -276,7 +277,8 @@ class Engine:
         if step.expect is Expect.CHOICE:
             index = choice if choice is not None else self.match_choice(turn, step, text)
             if index is None or not 1 <= index <= len(step.choices):
-                turn.journal(turn.party, "in", text) if text else None
+                if text:  # issue 13: a menu answer is journaled only once judged, masked
+                    turn.journal(turn.party, "in", self.guard.redact(turn, text))
                 turn.say("not_a_choice", choices=tuple(c.label for c in step.choices))
                 return
             picked = step.choices[index - 1]
@@ -298,9 +300,12 @@ class Engine:
         if not has_words(text):
             turn.say("emoji_only")
             return
-        if "confidentiality" in step.policies and self.guard.confidentiality(turn, step, text):
+        # Issue 13: the one identifying verdict for every text step (held and asked about
+        # with the confidentiality policy, masked otherwise); None when held.
+        accepted = self.guard.screen(turn, step, text)
+        if accepted is None:
             return
-        self.accept_text(turn, step, text)
+        self.accept_text(turn, step, accepted)
 
     def accept_text(self, turn: Turn, step: Step, text: str) -> None:
         """A text that passed the rules: checks, then saved, then the step's action and next."""

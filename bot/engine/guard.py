@@ -6,11 +6,14 @@ what the person is told, what is flagged for the mentor and what is (not) stored
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import secrets
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.config import PROJECT_ROOT, Config
 from bot.domain import Flag
@@ -46,6 +49,15 @@ ID_CHOICES = (
 )
 
 
+# In `turn.state` (persisted with the person): the held text's masked version and kinds,
+# the step whose next text may name people, and the per-question numbering memory.
+PENDING_KEY = "identifying"
+WAIVER_KEY = "identifying_waiver"
+NUMBERS_KEY = "identifying_numbers"
+MAX_NUMBER_SCOPES = 8
+QUESTION_PARTS = ("context", "analysis", "ask")
+
+
 @dataclass
 class _Flagged:
     """A text held in memory only, while its author decides: never written to disk."""
@@ -66,7 +78,6 @@ class Guard:
         self._safety: SafetyPolicy | None = None
         self._detector: IdentifyingDetector | None = None
         self._lock = threading.Lock()
-        self._flagged: dict[str, _Flagged] = {}
         self._safety_held: dict[str, _Flagged] = {}  # texts judged alarming, memory only
 
     @classmethod
@@ -290,85 +301,203 @@ class Guard:
         return keys[index - 1] if index is not None else None
 
     # -- article 2 ------------------------------------------------------------------------
+    #
+    # Issue 13: one verdict for every text a person types. `screen` judges a text typed for a
+    # text step (held and asked about when the step has the confidentiality policy, masked
+    # silently otherwise); `redact` masks a text that is only journaled (a menu answer that is
+    # no choice). Nothing identifying is kept while the person decides: `turn.state` holds the
+    # masked version and the kinds found, never the original, so the decision survives a
+    # restart. "Ce n'est pas identifiant" (names only) cannot bring the original back: the
+    # person is asked to send it again, and that next text for the same step passes with its
+    # names of people and organisations accepted (structured identifiers and the deny-list
+    # are still checked).
 
-    def confidentiality(self, turn: Turn, step: Step, text: str) -> bool:
-        """Identifying data in a text: hold it in memory, ask the person. True when held."""
+    def _parties(self, turn: Turn) -> tuple[str, ...]:
+        """The full names of the relationship's own parties: the author, and the mentor of a
+        mentee or the mentee of the question a mentor is handling."""
+        names = [turn.profile.name]
+        other: str | None = None
+        if turn.profile.role == "mentee":
+            other = turn.profile.mentor
+        else:
+            qid = turn.state.get("answers", {}).get("qid")
+            question = turn.uow.question(str(qid)) if qid else None
+            other = question.mentee if question is not None else None
+        if other:
+            profile = turn.profile_of(other)
+            if profile is not None:
+                names.append(profile.name)
+        return tuple(name for name in names if name)
+
+    def _spans(self, turn: Turn, text: str) -> list[Span]:
         detector = self.detector
         if detector is None:
-            return False
-        spans = detector.detect(text)
+            return []
+        spans = detector.detect(text, allowed_names=self._parties(turn))
         trace.identifying(turn, spans)
+        return spans
+
+    def screen(self, turn: Turn, step: Step, text: str) -> str | None:
+        """The identifying verdict on a text typed for a text step: the text to accept (as
+        typed, or masked), or None when it is held and the person was asked what to do."""
+        from bot.policies.identifying import SpanKind
+
+        spans = self._spans(turn, text)
+        waiver = turn.state.pop(WAIVER_KEY, None)
+        if waiver == [step.flow, step.id] or step.save == "signature_name":
+            # Names declared not identifying, or a signature (a name, by design).
+            spans = [s for s in spans if s.kind not in {SpanKind.PERSON, SpanKind.ORGANISATION}]
+        if not spans:
+            return text
+        if "confidentiality" in step.policies:
+            self._hold(turn, step, text, spans)
+            return None
+        log.info("identifying masked person=%s step=%s:%s", turn.profile.id, step.flow, step.id)
+        return self.mask(turn, text, spans)
+
+    def confidentiality(self, turn: Turn, step: Step, text: str) -> bool:
+        """Identifying data in a text: hold its masked version, ask the person. True when held."""
+        spans = self._spans(turn, text)
         if not spans:
             return False
         self._hold(turn, step, text, spans)
         return True
 
+    def redact(self, turn: Turn, text: str) -> str:
+        """A text that is only journaled, every identifying element masked."""
+        spans = self._spans(turn, text)
+        return self.mask(turn, text, spans) if spans else text
+
     def _hold(self, turn: Turn, step: Step, text: str, spans: list[Span]) -> None:
-        self._flagged[turn.profile.id] = _Flagged(step.flow, step.id, text, spans)
+        from bot.policies.identifying import SpanKind
+
+        numbers = self._numbers(turn, step)
+        masked = self.mask(turn, text, spans, numbers)
+        kinds = list(dict.fromkeys(s.kind.value for s in spans))
+        names_only = all(s.kind in {SpanKind.PERSON, SpanKind.ORGANISATION} for s in spans)
+        keys = ID_CHOICES if names_only else ID_CHOICES[:2]
         turn.state["pending"] = "identifying"
+        turn.state[PENDING_KEY] = {
+            "flow": step.flow,
+            "step": step.id,
+            "masked": masked,
+            "kinds": kinds,
+            "choices": list(keys),
+            "numbers": numbers,
+        }
         turn.journal(turn.party, "in", "", kind="refused_identifying")
         metrics.refused("identifying")
-        found = "; ".join(
-            turn.text("identifying_item", text=s.text, kind=turn.text("kind_" + s.kind.value))
-            for s in spans
-        )
-        keys = ID_CHOICES if all(not s.kind.structured for s in spans) else ID_CHOICES[:2]
-        log.info(
-            "identifying person=%s kinds=%s",
-            turn.profile.id,
-            ",".join(sorted({s.kind.value for s in spans})),
-        )
-        kinds = "; ".join(dict.fromkeys(turn.text("kind_" + s.kind.value) for s in spans))
+        log.info("identifying person=%s kinds=%s", turn.profile.id, ",".join(sorted(kinds)))
+        found = "; ".join(turn.text("kind_" + kind) for kind in kinds)
         turn.say(
             "identifying_found",
             found=found,
-            journal_params={"found": kinds},  # the journal keeps the kinds, never the data
+            text=masked,
             choices=tuple(turn.engine.flows.texts[k] for k in keys),
         )
 
     def pending(self, turn: Turn, text: str) -> bool:
-        """The answer to a held text's question. True when the turn is fully answered."""
+        """The answer to a held text's question. True when the turn is fully answered: a
+        choice resolving the decision is consumed by it and never answers the step too."""
         if turn.state.get("pending") != "identifying":
             return False
-        held = self._flagged.get(turn.profile.id)
+        held = turn.state.get(PENDING_KEY)
         step = turn.current()
-        if held is None or step is None or (held.flow, held.step) != (step.flow, step.id):
-            self._flagged.pop(turn.profile.id, None)
-            turn.state.pop("pending", None)
-            turn.say("identifying_lost")
-            return False  # the new text is handled as the step's answer
-        picked = self._pick(turn, text, ID_CHOICES)
-        if picked == "identifying_choice_not_identifying" and any(
-            s.kind.structured for s in held.spans
+        keys = tuple(held.get("choices", ID_CHOICES)) if isinstance(held, dict) else ID_CHOICES
+        picked = self._pick(turn, text, keys)
+        if (
+            not isinstance(held, dict)
+            or step is None
+            or (held.get("flow"), held.get("step")) != (step.flow, step.id)
         ):
-            picked = None
+            self._clear(turn)
+            turn.say("identifying_lost")
+            if picked is None:
+                return False  # the new text is handled as the step's answer
+            if step is not None:
+                turn.prompt(step)
+            return True
         if picked is None:
             # A new text instead of a choice: it replaces the held one.
-            self._flagged.pop(turn.profile.id, None)
-            turn.state.pop("pending", None)
+            self._clear(turn)
             return False
-        self._flagged.pop(turn.profile.id, None)
-        turn.state.pop("pending", None)
+        self._clear(turn)
         turn.journal(turn.party, "in", turn.text(picked))
         if picked == "identifying_choice_rephrase":
             turn.say("identifying_rephrase")
             return True
-        if picked == "identifying_choice_mask":
-            accepted = self.mask(turn, held.text, held.spans)
-            turn.say("identifying_masked", text=accepted)
-        else:
-            assert self.detector is not None
-            rest = self.detector.detect(held.text, ignore={s.text for s in held.spans})
-            accepted = self.mask(turn, held.text, rest) if rest else held.text
-        turn.engine.accept_text(turn, step, accepted)
+        if picked == "identifying_choice_not_identifying":
+            turn.state[WAIVER_KEY] = [step.flow, step.id]
+            turn.say("identifying_resend")
+            return True
+        masked = str(held.get("masked", ""))
+        self._keep_numbers(turn, held.get("numbers"))
+        turn.say("identifying_masked", text=masked)
+        turn.engine.accept_text(turn, step, masked)
         return True
 
-    def mask(self, turn: Turn, text: str, spans: list[Span]) -> str:
-        from bot.policies.identifying import SpanKind, mask
+    def _clear(self, turn: Turn) -> None:
+        turn.state.pop("pending", None)
+        turn.state.pop(PENDING_KEY, None)
 
-        labels: dict[SpanKind, str] = {}
-        for kind in SpanKind:
-            labels[kind] = turn.text(f"placeholder_{kind.value}")
-        masked: str = mask(text, spans, labels)
+    # -- placeholders numbered per question -------------------------------------------------
+    #
+    # "[PERSONNE_1]" must be the same person in the context, the analysis and the ask, across
+    # restarts, without keeping any name. Each scope (the question being written, or the
+    # question a follow-up or an answer is about) has a random key; a name is remembered as
+    # the first 3 hex digits of HMAC(key, folded name): 4,096 buckets, so a digest cannot be
+    # turned back into one name (thousands of names share it), and the key dies with the
+    # scope, so the same name in two questions cannot be linked. Two different names of one
+    # question share a digest once in 4,096: they would then share a number.
+
+    def _scope(self, turn: Turn, step: Step) -> str:
+        if step.save in QUESTION_PARTS:
+            return "draft"
+        qid = turn.state.get("answers", {}).get("qid")
+        return f"q:{qid}" if qid else f"step:{step.flow}:{step.id}"
+
+    def _numbers(self, turn: Turn, step: Step) -> dict[str, Any]:
+        """The numbering memory of the step's scope (a copy: kept only if the mask is)."""
+        scope = self._scope(turn, step)
+        stored: dict[str, Any] = turn.state.get(NUMBERS_KEY, {})
+        answers = turn.state.get("answers", {})
+        fresh = scope == "draft" and not any(
+            part in answers for part in QUESTION_PARTS if part != step.save
+        )
+        memory = stored.get(scope)
+        if fresh or not isinstance(memory, dict):
+            memory = {"key": secrets.token_hex(16), "labels": {}}
+        return {"scope": scope, "key": memory["key"], "labels": dict(memory["labels"])}
+
+    def _keep_numbers(self, turn: Turn, numbers: object) -> None:
+        if not isinstance(numbers, dict) or "scope" not in numbers:
+            return
+        stored: dict[str, Any] = turn.state.setdefault(NUMBERS_KEY, {})
+        stored.pop(numbers["scope"], None)
+        stored[numbers["scope"]] = {"key": numbers["key"], "labels": numbers["labels"]}
+        while len(stored) > MAX_NUMBER_SCOPES:
+            stored.pop(next(iter(stored)))
+
+    def mask(
+        self, turn: Turn, text: str, spans: list[Span], numbers: dict[str, Any] | None = None
+    ) -> str:
+        """The text with placeholders in the person's language; names numbered with
+        `numbers` (a scope's memory, updated in place) when given, per message otherwise."""
+        from bot.policies.identifying import SpanKind, mask
+        from bot.policies.textnorm import fold
+
+        labels = {kind: turn.text(f"placeholder_{kind.value}") for kind in SpanKind}
         metrics.masked(s.kind.value for s in spans)
-        return masked
+        if numbers is None:
+            return mask(text, spans, labels)
+        key = bytes.fromhex(str(numbers["key"]))
+        memory: dict[str, list[str]] = numbers["labels"]
+
+        def number(label: str, surface: str) -> int:
+            digest = hmac.new(key, fold(surface).encode(), hashlib.sha256).hexdigest()[:3]
+            seen = memory[label] = list(memory.get(label, []))
+            if digest not in seen:
+                seen.append(digest)
+            return seen.index(digest) + 1
+
+        return mask(text, spans, labels, number)

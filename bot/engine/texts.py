@@ -105,7 +105,7 @@ REQUIRED_TEXTS = frozenset(
         "identifying_masked",
         "identifying_rephrase",
         "identifying_lost",
-        "identifying_item",
+        "identifying_resend",
         *(f"kind_{k}" for k in IDENTIFYING_KINDS),
         *(f"placeholder_{k}" for k in IDENTIFYING_KINDS),
         "console_welcome",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.policies.identifying.denylist import DenyListDetector
+from bot.policies.identifying.disguised import SpelledEmailDetector, SpelledPhoneDetector
+from bot.policies.identifying.gazetteer import load_french_dictionary
 from bot.policies.identifying.lexicon import Lexicon, load_lexicon
 from bot.policies.identifying.model import entities, load_model
 from bot.policies.identifying.names import NameDetector
@@ -51,7 +54,9 @@ class IdentifyingDetector:
         lexicon = self.lexicon
         candidates: list[tuple[frozenset[SpanKind], Detector]] = [
             (frozenset({SpanKind.EMAIL}), EmailDetector()),
+            (frozenset({SpanKind.EMAIL}), SpelledEmailDetector(lexicon)),
             (frozenset({SpanKind.PHONE}), PhoneDetector()),
+            (frozenset({SpanKind.PHONE}), SpelledPhoneDetector()),
             (frozenset({SpanKind.IBAN}), IbanDetector()),
             (frozenset({SpanKind.COMPANY_ID}), CompanyIdDetector()),
             (frozenset({SpanKind.NIR}), NirDetector()),
@@ -72,6 +77,7 @@ class IdentifyingDetector:
             {SpanKind.PERSON, SpanKind.ORGANISATION} <= self.settings.disabled
         ):
             load_model()
+            load_french_dictionary()
 
     def _ignore_keys(self, surface: str) -> set[str]:
         """The folded surface, and the same without a title or legal form: "Mme Dupont" also
@@ -93,19 +99,40 @@ class IdentifyingDetector:
             words.pop()
         return {fold(surface), fold(" ".join(words))} - {""}
 
-    def detect(self, text: str, ignore: Collection[str] = ()) -> list[Span]:
+    def detect(
+        self,
+        text: str,
+        ignore: Collection[str] = (),
+        allowed_names: Collection[str] = (),
+    ) -> list[Span]:
         """Sorted, non-overlapping spans (the longest/most specific wins on overlap).
 
         `ignore`: surfaces (compared after casefold + accent folding) that the person declared
         not identifying; they apply to PERSON and ORGANISATION only, never to structured kinds
         nor to DENIED.
+        `allowed_names`: the full names of the relationship's own parties (the mentor and
+        the mentee talking to each other). A person's name made only of their words ("Alice",
+        "Alice Durand" for "Alice Durand") is not identifying; "Alice Martin" still is.
         """
         ignored = {key for surface in ignore for key in self._ignore_keys(surface)}
+        allowed = [words for words in map(_name_words, allowed_names) if words]
         candidates = [
             span
             for detector in self.detectors
             for span in detector.detect(text)
             if span.kind not in self.settings.disabled
             and not (span.kind in _IGNORABLE and fold(span.text) in ignored)
+            and not (span.kind is SpanKind.PERSON and _is_party(span.text, allowed))
         ]
         return resolve_overlaps(candidates)
+
+
+def _is_party(surface: str, parties: list[set[str]]) -> bool:
+    """Every word of the name belongs to one and the same party's name."""
+    words = _name_words(surface)
+    return bool(words) and any(words <= party for party in parties)
+
+
+def _name_words(name: str) -> set[str]:
+    """The folded words of a name, its hyphenated parts too: "Jean-Marc Roy" -> jean, marc, roy."""
+    return {part for part in re.split(r"[\W_]+", fold(name)) if len(part) >= 2}

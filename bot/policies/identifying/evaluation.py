@@ -7,6 +7,7 @@ deny-list) overlaps them: which of the three it is does not change the masking.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,54 @@ def _locate(text: str, labels: Iterable[Sequence[str]]) -> tuple[Span, ...]:
     return tuple(spans)
 
 
+_MARK = re.compile(r"\{([A-Z]):([^{}]+)\}")
+MARK_KINDS = {
+    "P": SpanKind.PERSON,
+    "O": SpanKind.ORGANISATION,
+    "D": SpanKind.DENIED,
+    "E": SpanKind.EMAIL,
+    "T": SpanKind.PHONE,
+    "A": SpanKind.ADDRESS,
+    "U": SpanKind.URL,
+    "I": SpanKind.IBAN,
+    "S": SpanKind.COMPANY_ID,
+    "N": SpanKind.NIR,
+}
+
+
+def parse_marked(line: str) -> LabelledSentence:
+    """"Bonjour {P:Guillaume Roux}" -> the plain text and its labelled spans."""
+    pieces: list[str] = []
+    spans: list[Span] = []
+    position = length = 0
+    for match in _MARK.finditer(line):
+        before = line[position : match.start()]
+        pieces.append(before)
+        length += len(before)
+        surface = match.group(2)
+        spans.append(Span(length, length + len(surface), MARK_KINDS[match.group(1)], surface))
+        pieces.append(surface)
+        length += len(surface)
+        position = match.end()
+    pieces.append(line[position:])
+    return LabelledSentence("".join(pieces), tuple(spans))
+
+
+def load_marked_corpus(path: Path) -> Corpus:
+    """The one-line-per-sentence format of the held-out corpus (see its header)."""
+    deny: list[str] = []
+    sentences: list[LabelledSentence] = []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("deny:"):
+            deny.append(line.removeprefix("deny:").strip())
+            continue
+        sentences.append(parse_marked(line))
+    return Corpus(tuple(deny), tuple(sentences))
+
+
 def load_corpus(path: Path) -> Corpus:
     with path.open(encoding="utf-8") as handle:
         data = yaml.safe_load(handle)
@@ -78,6 +127,7 @@ class Report:
     clean_sentences: int = 0
     clean_flagged: int = 0
     misses: list[tuple[str, Span]] = field(default_factory=list)
+    half_masked: list[tuple[str, Span]] = field(default_factory=list)
     false_positives: list[tuple[str, Span]] = field(default_factory=list)
 
     @property
@@ -125,6 +175,8 @@ def evaluate(corpus: Corpus, detect: Callable[[str], list[Span]]) -> Report:
                 group.expected += 1
                 hit = any(d.kind in NAME_KINDS and d.overlaps(expected) for d in detected)
                 group.found += hit
+                if hit and not _covered(expected, [d for d in detected if d.kind in NAME_KINDS]):
+                    report.half_masked.append((sentence.text, expected))
             if not hit:
                 report.misses.append((sentence.text, expected))
         for span in detected:
@@ -157,6 +209,7 @@ def format_report(report: Report, title: str = "") -> str:
             f"{key:<14}{score.expected:>9}{score.found:>7}{score.recall:>8.1%}"
             f"{score.detected:>10}{score.precision:>8.1%}"
         )
+    lines.append(f"names left half-masked: {len(report.half_masked)}")
     lines.append(
         f"clean sentences flagged: {report.clean_flagged}/{report.clean_sentences}"
         f" = {report.clean_flagged_rate:.1%}"

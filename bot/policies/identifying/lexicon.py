@@ -46,6 +46,12 @@ class Lexicon:
     top_level_domains: frozenset[str]
     stop_words: frozenset[str]
     stop_phrases: tuple[str, ...]
+    function_words: frozenset[str] = frozenset()
+    ambiguous_first_names: frozenset[str] = frozenset()
+    public_bodies: frozenset[str] = frozenset()
+    thing_words: frozenset[str] = frozenset()
+    thing_words_after: frozenset[str] = frozenset()
+    strong_organisation_cues: frozenset[str] = frozenset()
 
     @functools.cached_property
     def stop_phrase_matcher(self) -> PhraseMatcher:
@@ -133,7 +139,23 @@ def parse_lexicon(data: object) -> Lexicon:
     # Titles, legal forms and trade words are never names themselves.
     stop_entries.extend(trade_words + title_words + title_abbreviations + legal_forms)
     stop_words, stop_phrases = _split_words_and_phrases(stop_entries)
+    function_words = _folded(
+        _strings(stop_sections.get("french_function_words"), "french_function_words")
+        + _strings(stop_sections.get("english_function_words"), "english_function_words")
+    )
+    things = _section(data, "things")
     return Lexicon(
+        function_words=function_words,
+        ambiguous_first_names=_folded(
+            _strings(data.get("ambiguous_first_names"), "ambiguous_first_names")
+        ),
+        public_bodies=_folded(_strings(data.get("public_bodies"), "public_bodies")),
+        thing_words=_folded(_strings(things.get("before"), "things.before")),
+        thing_words_after=_folded(_strings(things.get("after"), "things.after")),
+        strong_organisation_cues=_folded(
+            _strings(data.get("strong_organisation_cues"), "strong_organisation_cues")
+        ),
+
         title_abbreviations=_exact(title_abbreviations),
         lowercase_title_abbreviations=_folded(
             _strings(titles.get("lowercase_abbreviations"), "titles.lowercase_abbreviations")
@@ -142,7 +164,10 @@ def parse_lexicon(data: object) -> Lexicon:
         legal_forms=_exact(legal_forms),
         trade_words=_folded(trade_words),
         particles=_folded(_strings(data.get("particles"), "particles")),
-        organisation_cues=_folded(_strings(data.get("organisation_cues"), "organisation_cues")),
+        organisation_cues=_folded(
+            _strings(data.get("organisation_cues"), "organisation_cues")
+            + _strings(data.get("strong_organisation_cues"), "strong_organisation_cues")
+        ),
         name_followers=_lowered(_strings(data.get("name_followers"), "name_followers")),
         location_prepositions=_folded(
             _strings(data.get("location_prepositions"), "location_prepositions")

@@ -26,6 +26,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.policies.identifying.folding import FoldedText, fold_word
+from bot.policies.identifying.gazetteer import (
+    Gazetteer,
+    load_french_dictionary,
+    load_gazetteer,
+)
 from bot.policies.identifying.lexicon import Lexicon, lower_word
 from bot.policies.identifying.model import Entity
 from bot.policies.identifying.spans import Span, SpanKind
@@ -65,6 +70,12 @@ _PERSONAL_PRONOUNS = _words(
 )
 _ELIDED_PRONOUN = re.compile(rf"{_BLANK}+[mtslnMTSLN]['\u2019]")
 _COMMA = re.compile(rf"{_BLANK}*,{_BLANK}*")
+_BLANK_GAP = re.compile(rf"{_BLANK}{{1,3}}")
+_ORG_CONNECTORS = frozenset({"et", "&", "and", "de", "du", "des", "d'", "of"})
+_PUBLIC_BODY_LINK = re.compile(
+    rf"{_BLANK}+(?:(?:des|du|de|of)\b(?:{_BLANK}+(?:la|the|l['\u2019]))?|d['\u2019])?{_BLANK}*",
+    re.IGNORECASE,
+)
 _TRADE_CONNECTORS = frozenset({"chez", "au", "aux", "du", "des", "de", "la", "le", "les"})
 _MIN_PROPAGATED_LENGTH = 3
 # A sentence whose long words are mostly capitalised is written in title case.
@@ -90,6 +101,14 @@ class _Token:
     @property
     def all_caps(self) -> bool:
         return len(self.text) >= 2 and self.text.isupper()
+
+
+def _in_dictionary(word: str, dictionary: frozenset[str]) -> bool:
+    """The dictionary holds lemmas: "résultats", "misérables" are found through their
+    singular."""
+    if word in dictionary:
+        return True
+    return len(word) > 3 and word[-1] in "sx" and word[:-1] in dictionary
 
 
 def _is_sentence_start(text: str, start: int, lexicon: Lexicon) -> bool:
@@ -133,25 +152,39 @@ class NameDetector:
 
     name: str = "names"
 
-    def __init__(self, lexicon: Lexicon, entity_finder: EntityFinder | None = None) -> None:
+    def __init__(
+        self,
+        lexicon: Lexicon,
+        entity_finder: EntityFinder | None = None,
+        gazetteer: Gazetteer | None = None,
+    ) -> None:
         self._lexicon = lexicon
         self._entity_finder = entity_finder
+        self._gazetteer = gazetteer if gazetteer is not None else load_gazetteer()
 
     def detect(self, text: str) -> list[Span]:
-        return _Analysis(text, self._lexicon, self._entity_finder).run()
+        return _Analysis(text, self._lexicon, self._entity_finder, self._gazetteer).run()
 
 
 class _Analysis:
     """The work on one message; holds its tokens so that helpers stay small."""
 
-    def __init__(self, text: str, lexicon: Lexicon, entity_finder: EntityFinder | None) -> None:
+    def __init__(
+        self,
+        text: str,
+        lexicon: Lexicon,
+        entity_finder: EntityFinder | None,
+        gazetteer: Gazetteer,
+    ) -> None:
         self.text = text
         self.lexicon = lexicon
         self.entity_finder = entity_finder
+        self.gazetteer = gazetteer
         self.tokens = _tokenise(text, lexicon)
         self._entities: dict[int, Sequence[Entity]] = {}
-        stopped = self._stop_phrase_ranges()
+        stopped = self._stop_phrase_ranges() + self._thing_ranges()
         self.namey = [self._is_namey(t, stopped) for t in self.tokens]
+        self.first_name = [self._is_first_name(i) for i in range(len(self.tokens))]
         self.sentence_of = self._sentences()
         self.title_case = self._title_case_sentences()
 
@@ -185,6 +218,75 @@ class _Analysis:
         if not matcher or not any(t.capitalised for t in self.tokens):
             return []
         return list(matcher.finditer(FoldedText.of(self.text)))
+
+    def _thing_ranges(self) -> list[tuple[int, int]]:
+        """Capitalised words that name a thing, not a person: "la salle Everest", "le projet
+        Phoenix", "the Everest room"."""
+        ranges: list[tuple[int, int]] = []
+        tokens = self.tokens
+        for index, token in enumerate(tokens):
+            if token.folded in self.lexicon.thing_words:
+                following = index + 1
+                while (
+                    following < len(tokens)
+                    and following - index <= 3
+                    and tokens[following].capitalised
+                    and _BLANK_GAP.fullmatch(self._gap(following - 1, following))
+                ):
+                    ranges.append((tokens[following].start, tokens[following].end))
+                    following += 1
+            if token.folded in self.lexicon.thing_words_after and index > 0:
+                previous = index - 1
+                while (
+                    previous >= 0
+                    and index - previous <= 2
+                    and tokens[previous].capitalised
+                    and _BLANK_GAP.fullmatch(self._gap(previous, previous + 1))
+                ):
+                    ranges.append((tokens[previous].start, tokens[previous].end))
+                    previous -= 1
+        return ranges
+
+    def _common(self, folded: str) -> bool:
+        """An ordinary word of French or English (a stop-list word, or a common word)."""
+        return self.lexicon.is_stop_word(folded) or folded in self.gazetteer.common_words
+
+    def _ordinary(self, folded: str) -> bool:
+        """A word of the French dictionary or of the common and stop words: "Bilan Social",
+        "Assemblée Générale" are capitalised ordinary words, not a name."""
+        return all(
+            # The dictionary loads on the first capitalised candidate (or at warm-up).
+            self._common(part) or _in_dictionary(part, load_french_dictionary())
+            for part in folded.split("-")
+            if part
+        )
+
+    def _is_first_name(self, index: int) -> bool:
+        """Evidence of a person: a first name of the gazetteer that is not also an ordinary
+        word ("Rose", "Mark", "pierre"), capitalised or not."""
+        token = self.tokens[index]
+        folded = token.folded
+        if len(folded) < _MIN_PROPAGATED_LENGTH or not self.gazetteer.is_first_name(folded):
+            return False
+        if folded in self.lexicon.ambiguous_first_names or self._common(folded):
+            # "Mark Johnson", "Rose Dupont": an ordinary word, but followed by a surname.
+            following = index + 1
+            if following >= len(self.tokens) or not token.capitalised:
+                return False
+            after = self.tokens[following]
+            return (
+                bool(_BLANK_GAP.fullmatch(self._gap(index, following)))
+                and after.capitalised
+                and after.folded not in self.lexicon.function_words
+                and (self.namey[following] or after.folded in self.gazetteer.surnames)
+            )
+        if token.capitalised:
+            return self.namey[index]
+        # In lower case, only the French and English first names: "said", "harsh" are words.
+        # A hyphenated pair of first names ("jean-baptiste") is evidence enough.
+        return token.text.islower() and (
+            "-" in folded or folded in self.gazetteer.core_first_names
+        )
 
     def _is_namey(self, token: _Token, stopped: list[tuple[int, int]]) -> bool:
         """Could this word be (part of) a name? Capitalised, and on no stop-list."""
@@ -303,7 +405,8 @@ class _Analysis:
         return spans
 
     def _organisation_rule(self) -> list[Span]:
-        """A legal form or trade word next to a name: "SARL Durand", "Acme Ltd"."""
+        """A legal form or trade word next to a name, all of it: "SARL Durand", "Acme Ltd",
+        "la société Dupont Logistique"."""
         spans: list[Span] = []
         lexicon = self.lexicon
         count = len(self.tokens)
@@ -312,17 +415,18 @@ class _Analysis:
                 after = index + 1
                 if (
                     after < count
-                    and self.namey[after]
+                    and self.tokens[after].capitalised
                     and _LEGAL_GAP.fullmatch(self._gap(index, after))
                 ):
-                    spans.append(self._span(after, self._run_from(after), SpanKind.ORGANISATION))
+                    last = self._organisation_end(after)
+                    spans.append(self._span(index, last, SpanKind.ORGANISATION))
                 before = index - 1
                 if (
                     before >= 0
                     and self.namey[before]
                     and _LEGAL_GAP.fullmatch(self._gap(before, index))
                 ):
-                    spans.append(self._span(self._run_to(before), before, SpanKind.ORGANISATION))
+                    spans.append(self._span(self._run_to(before), index, SpanKind.ORGANISATION))
             elif token.folded in lexicon.trade_words:
                 after = index + 1
                 while (
@@ -333,7 +437,126 @@ class _Analysis:
                 ):
                     after += 1
                 if after < count and self.namey[after] and self._plain_gaps(index, after):
-                    spans.append(self._span(after, self._run_from(after), SpanKind.ORGANISATION))
+                    last = self._organisation_end(self._run_from(after))
+                    spans.append(self._span(index, last, SpanKind.ORGANISATION))
+        return spans
+
+    def _gazetteer_rule(self) -> list[Span]:
+        """A first name of the gazetteer, in any case, and the surname after it:
+        "Guillaume Roux", "jean-baptiste lefèvre", "thomas petit", "Sophie m'a dit"."""
+        spans: list[Span] = []
+        index = 0
+        while index < len(self.tokens):
+            if not self.first_name[index]:
+                index += 1
+                continue
+            token = self.tokens[index]
+            last = self._run_from(index) if token.capitalised else index
+            last = self._surname_after(last, lowercase=not token.capitalised)
+            first = index
+            if (
+                first > 0
+                and self.tokens[first - 1].capitalised == token.capitalised
+                and self.gazetteer.is_first_name(self.tokens[first - 1].folded)
+                and _BLANK_GAP.fullmatch(self._gap(first - 1, first))
+            ):
+                first -= 1  # an ambiguous first name before another name: "grace kelly"
+            spans.append(self._span(first, last, SpanKind.PERSON))
+            index = last + 1
+        return spans
+
+    def _surname_after(self, last: int, *, lowercase: bool) -> int:
+        """Extend a person's name over the surname that follows it ("Thomas Petit"); after a
+        lower-case first name, one lower-case word that is a surname or no common word."""
+        while last + 1 < len(self.tokens) and _BLANK_GAP.fullmatch(self._gap(last, last + 1)):
+            following = self.tokens[last + 1]
+            folded = following.folded
+            if folded in self.lexicon.function_words or len(folded) < 2:
+                break
+            if following.capitalised:
+                if self.namey[last + 1] or folded in self.gazetteer.surnames:
+                    last += 1
+                    continue
+                break
+            if (
+                lowercase
+                and following.text.islower()
+                and (folded in self.gazetteer.surnames or not self._common(folded))
+            ):
+                last += 1
+            break
+        return last
+
+    def _public_body_rule(self) -> list[Span]:
+        """A public body and its name, all of it: "le CHU de Bordeaux", "la mairie de
+        Villeurbanne", "le ministère de l'Intérieur", "l'hôpital Édouard-Herriot"."""
+        spans: list[Span] = []
+        for index, token in enumerate(self.tokens[:-1]):
+            if token.folded not in self.lexicon.public_bodies:
+                continue
+            link = _PUBLIC_BODY_LINK.match(self.text, token.end)
+            if link is None:
+                continue
+            following = next(
+                (i for i in range(index + 1, len(self.tokens)) if self.tokens[i].end > link.end()),
+                None,
+            )
+            if following is None or self.tokens[following].start != link.end():
+                continue
+            name = self.tokens[following]
+            if not name.capitalised or name.folded in self.lexicon.function_words:
+                continue
+            last = self._organisation_end(following)
+            first = index
+            while (
+                self.tokens[first].capitalised
+                and first > 0
+                and self.tokens[first - 1].capitalised
+                and not self.tokens[first - 1].initial
+                and _BLANK_GAP.fullmatch(self._gap(first - 1, first))
+            ):
+                first -= 1  # "the City Council of Bristol"
+            spans.append(self._span(first, last, SpanKind.ORGANISATION))
+        return spans
+
+    def _organisation_end(self, last: int) -> int:
+        """Extend an organisation's name over the capitalised words that follow, whatever
+        they mean ("Dupont Logistique", "Martin et Fils", "Horizon Conseil")."""
+        tokens = self.tokens
+        while last + 1 < len(tokens):
+            gap = self._gap(last, last + 1)
+            following = tokens[last + 1]
+            if _JOIN.fullmatch(gap) and following.capitalised:
+                last += 1
+                continue
+            if (
+                _BLANK_GAP.fullmatch(gap)
+                and following.folded in _ORG_CONNECTORS
+                and last + 2 < len(tokens)
+                and tokens[last + 2].capitalised
+                and _JOIN.fullmatch(self._gap(last + 1, last + 2))
+            ):
+                last += 2
+                continue
+            break
+        return last
+
+    def _lowercase_organisation_rule(self) -> list[Span]:
+        """"chez michelin": an unknown lower-case word after "chez" is an employer."""
+        spans: list[Span] = []
+        for index, token in enumerate(self.tokens[:-1]):
+            if token.folded != "chez":
+                continue
+            following = self.tokens[index + 1]
+            folded = following.folded
+            if (
+                following.text.islower()
+                and len(folded) >= _MIN_PROPAGATED_LENGTH
+                and _BLANK_GAP.fullmatch(self._gap(index, index + 1))
+                and not self._common(folded)
+                and folded not in self.lexicon.function_words
+            ):
+                spans.append(self._span(index + 1, index + 1, SpanKind.ORGANISATION))
         return spans
 
     def _plain_gaps(self, first: int, last: int) -> bool:
@@ -369,11 +592,12 @@ class _Analysis:
             return None
         return previous
 
-    def _has_cue(self, index: int) -> bool:
+    def _has_cue(self, index: int, *, strong: bool = False) -> bool:
         previous = self._previous_word(index)
-        return (
-            previous is not None and self.tokens[previous].folded in self.lexicon.organisation_cues
+        cues = (
+            self.lexicon.strong_organisation_cues if strong else self.lexicon.organisation_cues
         )
+        return previous is not None and self.tokens[previous].folded in cues
 
     def _is_subject(self, index: int) -> bool:
         """Does what follows word `index` make it the subject of a verb, or a named person?"""
@@ -403,24 +627,38 @@ class _Analysis:
         if self.sentence_of[first] in self.title_case:
             return SpanKind.ORGANISATION if cue else None
         if all(word.all_caps for word in words):
-            # Unknown acronyms are jargon more often than not, unless "chez SNCF".
-            return SpanKind.ORGANISATION if cue else None
+            # Unknown acronyms are jargon more often than not, unless "chez SNCF", "la SNCF".
+            return SpanKind.ORGANISATION if cue or self._after_determiner(first) else None
         if self.tokens[first].initial and len(words) == 1:
             # A lone capitalised word at a sentence start: "Sophie m'a dit" but "Formation
             # validée". Kept when it is the subject of a verb, and the model sees an entity.
+            # Evidence needed too: a first name or surname of the gazetteer, or the model
+            # seeing an organisation ("Working from home", "Morale is low" are not names).
             if not self._is_subject(last):
                 return None
+            known = self._known_name(words[0].folded)
             if self.entity_finder is None:
-                return SpanKind.PERSON
+                return SpanKind.PERSON if known else None
             entity = self._entity_over(first, last)
             if entity is None or entity.start != self.tokens[first].start:
                 return None
-            return SpanKind.ORGANISATION if entity.label == "ORG" else SpanKind.PERSON
-        if cue:
+            if entity.label == "ORG" and not self._ordinary(words[0].folded):
+                return SpanKind.ORGANISATION
+            return SpanKind.PERSON if known else None
+        ordinary = all(self._ordinary(word.folded) for word in words)
+        # After a cue, ordinary words are an organisation when the cue names a business
+        # relation or comes right before them: "chez Orange", "pour Crédit Agricole", but
+        # not "rejoint la Cellule Innovation".
+        right_after = self._previous_word(first) == first - 1
+        if cue and (not ordinary or right_after or self._has_cue(first, strong=True)):
             return SpanKind.ORGANISATION
+        if ordinary:
+            return None  # capitalised ordinary words, and no evidence of a name
         entity = self._entity_over(first, last)
         if entity is not None and entity.label == "ORG":
             return SpanKind.ORGANISATION
+        if not self._evidence(words, entity):
+            return None
         if entity is not None and entity.label == "LOC":
             previous = self._previous_word(first)
             if (
@@ -430,6 +668,28 @@ class _Analysis:
             ):
                 return None
         return SpanKind.PERSON
+
+    def _after_determiner(self, index: int) -> bool:
+        """Right after "la", "le", "l'", "the": "la SNCF", "l'URSSAF"."""
+        start = self.tokens[index].start
+        before = self.text[max(start - 4, 0) : start]
+        return bool(re.search(r"(?:^|[\s(])(?:[lL][ae]\s+|[lL]['\u2019]|[tT]he\s+)$", before))
+
+    def _evidence(self, words: list[_Token], entity: Entity | None) -> bool:
+        """A capitalised run is a name only with some evidence: several words, a first name
+        or surname of the gazetteer, the model seeing a person or an organisation there, or,
+        when the model sees nothing, a word in no French dictionary nor common-word list."""
+        if len(words) >= 2:
+            return True
+        folded = words[0].folded
+        if self._known_name(folded):
+            return True
+        if entity is not None:
+            return entity.label in {"PER", "ORG"}
+        return not self._ordinary(folded)
+
+    def _known_name(self, folded: str) -> bool:
+        return self.gazetteer.is_first_name(folded) or folded in self.gazetteer.surnames
 
     # ----------------------------------------------------------------- propagation
     def _propagate(self, spans: list[Span]) -> list[Span]:
@@ -457,10 +717,18 @@ class _Analysis:
     def run(self) -> list[Span]:
         if not self.tokens:
             return []
-        ruled = self._title_rule() + self._organisation_rule()
+        ruled = (
+            self._title_rule()
+            + self._organisation_rule()
+            + self._public_body_rule()
+            + self._lowercase_organisation_rule()
+            + self._gazetteer_rule()
+        )
         spans = list(ruled)
         for first, last in self._candidate_runs(ruled):
             kind = self._judge_run(first, last)
+            if kind is SpanKind.ORGANISATION:
+                last = self._organisation_end(last)
             if kind is not None:
                 spans.append(self._span(first, last, kind))
         return self._propagate(spans) if spans else []

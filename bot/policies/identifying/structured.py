@@ -14,6 +14,7 @@ from stdnum.fr import nir as stdnum_nir
 from stdnum.fr import siren as stdnum_siren
 from stdnum.fr import siret as stdnum_siret
 
+from bot.policies.identifying.gazetteer import load_gazetteer
 from bot.policies.identifying.lexicon import Lexicon
 from bot.policies.identifying.spans import Span, SpanKind
 from bot.policies.textnorm import fold
@@ -292,6 +293,7 @@ class AddressDetector:
         """End of the street name that starts after `pos`, or None when there is none."""
         end: int | None = None
         names = 0
+        particles = 0
         while names < self._MAX_NAME_WORDS:
             gap = self._GAP.match(text, pos)
             if gap is None:
@@ -304,9 +306,15 @@ class AddressDetector:
             core = folded.rsplit("'", 1)[-1]
             if folded in self._NAME_PARTICLES:
                 pos = word_end
+                particles += 1
                 continue
             capitalised = _after_elision(surface)[:1].isupper()
-            if end is None and need_capital and not capitalised:
+            if end is None and need_capital and not capitalised and (
+                # "3 place bellecour" is an address; "12 cours de maths", "3 place libre" not.
+                particles
+                or self._lexicon.is_stop_word(folded)
+                or folded in load_gazetteer().common_words
+            ):
                 return None
             if not capitalised and (
                 self._lexicon.is_stop_word(folded) or self._lexicon.is_stop_word(core)
