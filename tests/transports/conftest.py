@@ -57,21 +57,9 @@ QUESTION = [
 ]
 
 
-def shared_dir() -> Path | None:
-    """`shared/` sits beside the repository (CI clones it there); None when it does not."""
-    repo = Path(__file__).resolve().parents[2]
-    for candidate in (repo.parent / "shared", repo / "shared"):
-        if (candidate / "fixtures" / "whatsapp").is_dir():
-            return candidate
-    return None
-
-
 def fixtures_dir() -> Path:
-    shared = shared_dir()
-    if shared is None:
-        pytest.skip("WhatsApp fixtures not found: expected shared/fixtures/whatsapp beside the "
-                    "repository")
-    return shared / "fixtures" / "whatsapp"
+    """Real Graph API webhook payloads, kept in the repository (a fresh clone has them)."""
+    return Path(__file__).resolve().parents[1] / "fixtures" / "whatsapp"
 
 
 def load_fixture(name: str) -> Any:
