@@ -27,7 +27,7 @@ from bot.messages import Outbound
 from bot.ops import metrics
 from bot.ops.probes import outbox_stats
 from bot.server.app import create_server
-from bot.server.lease import lease_for, run_leased
+from bot.server.lease import run_leased
 from bot.transports.outbox import Dispatcher
 from bot.transports.shared_rate import WHATSAPP_RATE, shared_rate, telegram_limiter
 from bot.transports.telegram import TelegramChannel, TelegramPoller
@@ -216,7 +216,7 @@ async def _serve(config: Config) -> None:
         await runtime.stop()
         raise
     # Webhooks in every worker; the scheduler and Telegram polling in the lease holder only.
-    lease = lease_for(app.engine.store, "scheduler")
+    lease = app.engine.store.lease("scheduler")
     tasks = [
         asyncio.create_task(server.serve(sockets=[sock]), name="http"),
         asyncio.create_task(

@@ -236,6 +236,8 @@ class PostgresStore:
 
     # -- several workers ------------------------------------------------------------------
 
+    shared = True
+
     def lease(self, name: str) -> Lease:
         """The lease `name` ("scheduler"): held by one process at a time, see `Lease`."""
         lease = Lease(self.url, name)

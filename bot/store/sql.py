@@ -434,9 +434,11 @@ class UnitOfWork:
     def questions_purge(self, closed_before: str) -> int:
         """Retention: closed or redirected questions whose thread ended before the date."""
         self._exec(
+            # Two indexed terms rather than COALESCE, which no index can serve: ended
+            # questions carry closed_at; only ones imported from the first release may not.
             "DELETE FROM questions WHERE status IN ('closed', 'redirected') AND "
-            "COALESCE(closed_at, submitted_at) < ?",
-            (closed_before,),
+            "(closed_at < ? OR (closed_at IS NULL AND submitted_at < ?))",
+            (closed_before, closed_before),
         )
         return int(getattr(self._cur, "rowcount", 0) or 0)
 

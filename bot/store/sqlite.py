@@ -20,11 +20,12 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
 from bot.store.errors import StoreError, StoreUnavailable
+from bot.store.protocol import Always, Lease
 from bot.store.schema import MIGRATIONS, SCHEMA_VERSION, statements
 from bot.store.sql import Dialect, UnitOfWork
 
@@ -231,6 +232,21 @@ class SQLiteStore:
                 for r in self._conn.execute("PRAGMA foreign_key_check").fetchall()
             ]
             return problems
+
+
+    # -- one process serves this store: nothing to share -----------------------------------
+
+    shared = False
+
+    def lease(self, name: str) -> Lease:
+        return Always()
+
+    def reserve(self, bucket: str, spacing: float) -> float:
+        return 0.0
+
+    @contextlib.asynccontextmanager
+    async def sending(self, pid: str) -> AsyncIterator[None]:
+        yield
 
     def close(self) -> None:
         with self._lock:

@@ -30,7 +30,6 @@ from bot.domain import OutboxEntry, OutboxStatus
 from bot.engine.core import Engine
 from bot.messages import Inbound, Outbound
 from bot.ops import metrics
-from bot.transports.sending import sending
 
 log = logging.getLogger("mentorbot.outbox")
 
@@ -197,7 +196,7 @@ class Dispatcher:
         try:
             while True:
                 self._again.discard(pid)
-                async with sending(self.engine.store, pid):  # one worker at a time
+                async with self.engine.store.sending(pid):  # one worker at a time
                     await self._flush(pid)
                 if pid not in self._again:
                     return

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+from bot.store import Store
 from bot.transports.telegram import RateLimiter
 
 Reserve = Callable[[str, float], float]
@@ -34,15 +35,14 @@ class SharedRate:
             await self._sleep(wait)
 
 
-def shared_rate(store: object, bucket: str, per_second: float) -> SharedRate | None:
+def shared_rate(store: Store, bucket: str, per_second: float) -> SharedRate | None:
     """The shared limiter when the store is shared by several workers, else None."""
-    reserve = getattr(store, "reserve", None)
-    if not callable(reserve):
+    if not store.shared:
         return None
-    return SharedRate(reserve, bucket, per_second)
+    return SharedRate(store.reserve, bucket, per_second)
 
 
-def telegram_limiter(store: object, per_chat: float, per_second: float) -> RateLimiter | None:
+def telegram_limiter(store: Store, per_chat: float, per_second: float) -> RateLimiter | None:
     """Telegram's limiter for a shared store: per chat in this process (a person's messages
     are sent by one worker at a time, under their lock), overall across the workers."""
     shared = shared_rate(store, "telegram:all", per_second)
