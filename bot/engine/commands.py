@@ -130,7 +130,8 @@ COMMANDS: dict[str, Command] = {
     "forget": Command(None, False, _forget),
     "retirer": Command(None, True, _withdraw),
     "withdraw": Command(None, True, _withdraw),
-    "export": Command(frozenset({"mentee"}), True, _export),
+    # Export always works, withdrawn or not yet signed: it is the person's own data.
+    "export": Command(frozenset({"mentee"}), False, _export),
     "as": Command(None, False, _console_only),
 }
 
