@@ -265,6 +265,9 @@ def test_the_whole_thread_is_in_every_export_format(conversation: Conversation) 
         assert [t["kind"] for t in question["thread"]] == [
             "answer", "followup", "redirect_session"]
         assert question["followups"][0]["text"].startswith("Merci, j'ai essayé")
+        # Issue 14: the redirection is one of the mentor's replies (was `"answers": []`).
+        assert [(a["kind"], a["text"]) for a in question["answers"]] == [
+            ("answer", "Une première piste."), ("redirect_session", "jeudi 14h")]
         assert question["redirections"] == [
             {"at": question["redirections"][0]["at"], "to": "session", "text": "jeudi 14h"}]
         for fmt in ("md", "html"):

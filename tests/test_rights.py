@@ -65,3 +65,47 @@ def test_a_withdrawn_person_answering_nothing_asked_is_still_refused(config: Con
     assert "console:alice" in StoreView(config.storage.path).person_ids()
     out = conversation.run([say("2026-11-30T09:02:00+01:00", "console:alice", "/journal")])
     assert WITHDRAWN in to(out, "console:alice")[0]
+
+
+def exported(config: Config, pid: str = "console:alice") -> dict[str, Any]:
+    from datetime import datetime
+
+    from bot.app import build_app
+    from bot.clock import VirtualClock
+    from bot.data.export import export
+
+    app = build_app(config, VirtualClock(datetime.fromisoformat("2026-12-01T12:00:00+01:00")))
+    try:
+        return export(app.engine, pid)
+    finally:
+        app.close()
+
+
+def test_a_follow_up_sent_before_closing_and_a_redirection_are_in_the_export(
+    config: Config,
+) -> None:
+    conversation = Conversation(config)
+    signed_with_a_question(conversation)
+    conversation.run(
+        asking("console:alice", QUESTION_FR, "2026-11-30T07:40")
+        + [
+            {"at": "2026-11-30T08:00:00+01:00", "tick": True},
+            say("2026-11-30T09:00:00+01:00", "console:bob", "/repondre Q1 Une piste."),
+            say("2026-11-30T09:01:00+01:00", "console:alice", "Poursuivre Q1"),
+            say("2026-11-30T09:02:00+01:00", "console:alice",
+                "Je vais l'associer à la préparation dès lundi."),
+            say("2026-11-30T09:03:00+01:00", "console:alice", "Clore Q1"),
+            say("2026-11-30T09:04:00+01:00", "console:bob", "Rediriger Q2"),
+            say("2026-11-30T09:05:00+01:00", "console:bob", "En entretien"),
+            say("2026-11-30T09:06:00+01:00", "console:bob", "Jeudi 14h dans mon bureau"),
+        ]
+    )
+    record = exported(config)
+    first, second = record["questions"]
+    assert first["status"] == "closed"
+    assert [f["text"] for f in first["followups"]] == [
+        "Je vais l'associer à la préparation dès lundi."]
+    assert [t["kind"] for t in first["thread"]] == ["answer", "followup"]
+    assert second["status"] == "redirected"
+    assert second["answers"] == [{"at": second["answers"][0]["at"], "kind": "redirect_session",
+                                  "text": "Jeudi 14h dans mon bureau"}]
