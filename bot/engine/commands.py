@@ -107,10 +107,9 @@ def _withdraw(turn: Turn, args: str) -> None:
 
 
 def _export(turn: Turn, args: str) -> None:
-    from bot.data.export import collect, render
+    from bot.engine.exports import in_chat
 
-    record = collect(turn.engine, turn.uow, turn.profile.id)
-    turn.send(turn.party, render(record, "md", turn.engine, turn.profile.locale), kind="export")
+    in_chat(turn)
 
 
 def _console_only(turn: Turn, args: str) -> None:
