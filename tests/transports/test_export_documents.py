@@ -13,6 +13,7 @@ from tests.transports.conftest import (
     TG_MENTEE,
     TG_MENTOR,
     WA_MENTEE,
+    WA_MENTOR,
     World,
 )
 from tests.transports.multipart import Upload
@@ -80,3 +81,50 @@ async def test_a_refused_document_does_not_block_what_follows(world: World) -> N
     assert any("Commandes :" in t for t in texts[index + 1:])  # the help, after the refusal
     assert tg.documents(TG_MENTEE) == []
     assert world.outbox(TG) == []
+
+
+async def wa_question(world: World) -> None:
+    await world.wa_say(WA_MENTOR, "Bonjour", *SIGNING, "Marc Leroy")
+    await world.wa_say(WA_MENTEE, "Bonjour", *SIGNING, "Chloé Petit")
+    await world.wa_say(WA_MENTEE, "1", *QUESTION, "1")
+
+
+async def test_export_over_whatsapp_uploads_the_page_then_sends_a_document(world: World) -> None:
+    graph = world.graph
+    assert graph is not None
+    await wa_question(world)
+    journal_before = len(world.journal(WA))
+    await world.wa_say(WA_MENTEE, "/export")
+
+    [upload] = graph.uploads()
+    assert upload["messaging_product"] == "whatsapp" and upload["type"] == "text/plain"
+    file = upload["file"]
+    assert isinstance(file, Upload) and file.filename == "trace-de-travail-2026-11-30.html"
+    page = file.content.decode("utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "Trace de travail de Chloé Petit" in page
+    sent = graph.accepted(WA_MENTEE)
+    summary, document = sent[-2], sent[-1]
+    assert summary["type"] == "text"
+    assert summary["text"]["body"].startswith("Résumé de votre trace de travail")
+    assert QUESTION[2] in summary["text"]["body"]
+    assert document["type"] == "document"
+    assert document["document"]["id"] in graph.media
+    assert document["document"]["filename"] == file.filename
+    assert document["document"]["caption"].startswith("Votre trace complète")
+    journal = world.journal(WA)
+    assert [(e.direction, e.text) for e in journal[journal_before:]] == [("in", "/export")]
+    assert world.outbox(WA) == []
+
+
+async def test_a_failed_upload_sends_no_document_message_and_is_tried_again(world: World) -> None:
+    graph = world.graph
+    assert graph is not None
+    await wa_question(world)
+    graph.upload_failures = 1
+    await world.wa_say(WA_MENTEE, "/export")
+    assert graph.uploads() == []
+    assert not any(m["type"] == "document" for m in graph.accepted(WA_MENTEE))
+    world.runtime.dispatcher.retry_now()  # the volatile document waits in memory
+    await world.idle()
+    assert len(graph.uploads()) == 1
+    assert graph.accepted(WA_MENTEE)[-1]["type"] == "document"
