@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from bot.config import Config
@@ -68,8 +69,6 @@ def test_a_withdrawn_person_answering_nothing_asked_is_still_refused(config: Con
 
 
 def exported(config: Config, pid: str = "console:alice") -> dict[str, Any]:
-    from datetime import datetime
-
     from bot.app import build_app
     from bot.clock import VirtualClock
     from bot.data.export import export
@@ -109,3 +108,83 @@ def test_a_follow_up_sent_before_closing_and_a_redirection_are_in_the_export(
     assert second["status"] == "redirected"
     assert second["answers"] == [{"at": second["answers"][0]["at"], "kind": "redirect_session",
                                   "text": "Jeudi 14h dans mon bureau"}]
+
+
+def export_lines(conversation: Conversation, at: str, who: str = "console:alice") -> list[str]:
+    return to(conversation.run([say(at, who, "/export")]), who)
+
+
+def test_export_in_the_chat_is_never_journalled(config: Config) -> None:
+    conversation = Conversation(config)
+    signed_with_a_question(conversation)
+    store = StoreView(config.storage.path)
+    before = len(store.read_journal("console:alice"))
+    first = export_lines(conversation, "2026-11-30T09:00:00+01:00")
+    second = export_lines(conversation, "2026-11-30T09:01:00+01:00")
+    assert first == second  # the first export is not part of the second
+    added = store.read_journal("console:alice")[before:]
+    assert [(e.direction, e.text) for e in added] == [("in", "/export"), ("in", "/export")]
+    assert len(exported(config)["journal"]) == before + 2
+
+
+def test_exports_journalled_by_an_older_version_are_left_out(config: Config) -> None:
+    from bot.app import build_app
+    from bot.clock import VirtualClock
+    from bot.domain import JournalEntry
+
+    conversation = Conversation(config)
+    signed_with_a_question(conversation)
+    dump = "# Trace de travail de Alice Durand\n" + "x" * 40_000
+    app = build_app(config, VirtualClock(datetime.fromisoformat("2026-11-30T09:00:00+01:00")))
+    try:
+        with app.engine.store.turn(["console:alice"]) as uow:
+            uow.journal_add("console:alice", [JournalEntry(
+                at="2026-11-30T08:00:00+00:00", direction="out", text=dump, kind="export",
+                key="old-export#1")])
+    finally:
+        app.close()
+    record = exported(config)
+    assert not any("x" * 100 in e["text"] for e in record["journal"])
+    assert len(StoreView(config.storage.path).read_journal("console:alice")) == \
+        len(record["journal"]) + 1
+
+
+def test_export_without_questions_and_in_english(config: Config) -> None:
+    conversation = Conversation(config)
+    conversation.run(signing("console:emma", "Emma Smith", "2026-11-30T06:20"))
+    lines = export_lines(conversation, "2026-11-30T09:00:00+01:00", "console:emma")
+    assert lines[0].startswith("You have not sent any")  # no question yet, in English
+    assert lines[1].startswith("The full record, with the log of exchanges, cannot be sent")
+    assert "mentorbot data export --user console:emma --format html" in lines[1]
+
+
+def test_the_summary_is_short_whatever_the_number_and_length_of_questions(config: Config) -> None:
+    conversation = Conversation(config)
+    conversation.run(
+        signing("console:bob", "Bob Martin", "2026-11-30T06:00")
+        + signing("console:alice", "Alice Durand", "2026-11-30T06:10")
+    )
+    long_ask = QUESTION_FR[3][:-1] + " " + "et je détaille encore ma demande " * 40 + "?"
+    events = []
+    for n in range(12):
+        texts = [*QUESTION_FR[:3], long_ask if n == 11 else QUESTION_FR[3], QUESTION_FR[4]]
+        events += asking("console:alice", texts, f"2026-11-30T07:{n:02d}")
+    conversation.run(events)
+    summary = export_lines(conversation, "2026-11-30T09:00:00+01:00")[0]
+    assert "Vos questions (12) :" in summary
+    assert "Seules vos 10 dernières questions sont résumées ici" in summary
+    assert "\nQ1 — " not in summary and "\nQ2 — " not in summary
+    assert "\nQ3 — " in summary and "\nQ12 — " in summary
+    assert long_ask not in summary and "…" in summary
+    assert len(summary) < 3000
+    # The document (where it can be sent) and `data export` keep everything.
+    [q12] = [q for q in exported(config)["questions"] if q["id"] == "Q12"]
+    assert q12["ask"] == long_ask
+
+
+def test_a_mentor_cannot_export_a_mentees_trace(config: Config) -> None:
+    conversation = Conversation(config)
+    signed_with_a_question(conversation)
+    lines = export_lines(conversation, "2026-11-30T09:00:00+01:00", "console:bob")
+    assert lines[-1] == "La commande /export n'est pas disponible pour vous."
+    assert not any(t.startswith("Résumé de votre trace") for t in lines)
