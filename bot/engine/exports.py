@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.domain import Question
+from bot.domain import Question, ThreadKind
 from bot.engine.turn import Turn
 from bot.messages import DOCUMENT_CHANNELS, Document
 
@@ -47,10 +47,12 @@ def _question(turn: Turn, q: Question) -> str:
     if len(q.thread) > len(items):
         lines.append(ELLIPSIS)
     for t in items:
+        # Said to the mentee: "your follow-up", where the document says "the mentee's".
+        key = "export_summary_followup" if t.kind is ThreadKind.FOLLOWUP else None
         lines.append(
             turn.text(
                 "export_summary_item",
-                label=turn.text(f"export_thread_{t.kind.value}"),
+                label=turn.text(key or f"export_thread_{t.kind.value}"),
                 date=turn.when(datetime.fromisoformat(t.at), short=True),
                 text=cut(t.text),
             )

@@ -121,6 +121,7 @@ REQUIRED_TEXTS = frozenset(
         "export_summary_intro",
         "export_summary_recent",
         "export_summary_item",
+        "export_summary_followup",
         "export_document_caption",
         "export_elsewhere",
         "export_filename",
