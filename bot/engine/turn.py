@@ -180,10 +180,11 @@ class Turn:
         target = party or self.party
         with self.engine.catalogs.use(target.profile.locale):
             source = self.engine.flows.texts[key]
-            text = render(source, self.params(target, params))
+            plural = self.engine.flows.plurals.get(key)
+            text = render(source, self.params(target, params), plural)
             kept = None
             if journal_params is not None:
-                kept = render(source, self.params(target, {**params, **journal_params}))
+                kept = render(source, self.params(target, {**params, **journal_params}), plural)
             labels = tuple(fill(gettext(c), self.params(target, params)) for c in choices)
         self.send(target, text, labels, kind=entry, qid=about, journal_text=kept,
                   volatile=journal_params is not None)
@@ -192,7 +193,8 @@ class Turn:
         """The text `key`, rendered for `party`, without sending it."""
         target = party or self.party
         with self.engine.catalogs.use(target.profile.locale):
-            return render(self.engine.flows.texts[key], self.params(target, params))
+            return render(self.engine.flows.texts[key], self.params(target, params),
+                          self.engine.flows.plurals.get(key))
 
     def when(self, moment: datetime, party: Party | None = None, short: bool = False) -> str:
         target = party or self.party

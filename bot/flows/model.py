@@ -82,6 +82,7 @@ class FlowSet:
     homes: dict[str, Target]
     entry: dict[str, Target]  # entry points the engine needs: "charter"
     sources: tuple[str, ...] = ()
+    plurals: dict[str, str] = field(default_factory=dict)  # key -> plural form of texts[key]
 
     def step(self, target: Target) -> Step | None:
         flow = self.flows.get(target.flow or "")

@@ -85,6 +85,15 @@ def gettext(message: str) -> str:
     return state[1].gettext(message) if state else message
 
 
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The form of a text that varies with `n`, by the plural rule of the person's language
+    (French, the source, uses the singular for 0 and 1)."""
+    state = _current.get()
+    if state is None or state[0] == SOURCE_LOCALE:
+        return singular if n in (0, 1) else plural
+    return state[1].ngettext(singular, plural, n)
+
+
 def current_locale() -> str:
     state = _current.get()
     return state[0] if state else SOURCE_LOCALE
