@@ -18,7 +18,7 @@ from bot.domain import JournalEntry, OutboxEntry, PersonData
 from bot.engine.people import Profile
 from bot.engine.texts import fill, render
 from bot.flows.model import Expect, Step, Target
-from bot.i18n import current_locale, format_when, gettext
+from bot.i18n import current_locale, format_when, gettext, join_words
 from bot.messages import Outbound
 from bot.store.sql import UnitOfWork
 
@@ -195,6 +195,11 @@ class Turn:
         with self.engine.catalogs.use(target.profile.locale):
             return render(self.engine.flows.texts[key], self.params(target, params),
                           self.engine.flows.plurals.get(key))
+
+    def listing(self, items: list[str], party: Party | None = None) -> str:
+        """Words joined as a sentence says them ("a, b et c"), in `party`'s language."""
+        with self.engine.catalogs.use((party or self.party).profile.locale):
+            return join_words(items)
 
     def when(self, moment: datetime, party: Party | None = None, short: bool = False) -> str:
         target = party or self.party
