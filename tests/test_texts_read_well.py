@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from tests.conftest import Conversation, asking, signing
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.engine.texts import REQUIRED_TEXTS
+from bot.errors import FlowError
+from bot.flows.loader import load_flows
+from tests.conftest import Conversation, asking, say, signing
+
+ROOT = Path(__file__).resolve().parent.parent
 
 PHONE = "06 12 34 56 78"
 EMAIL = "planted.leak@example.org"
@@ -29,3 +39,30 @@ def test_the_kinds_of_identifying_data_found_are_listed_as_a_sentence(
     assert kinds in ("adresse e-mail et numéro de téléphone",
                      "numéro de téléphone et adresse e-mail")
     assert ";" not in kinds
+
+
+def test_the_menu_explains_itself_once_then_only_asks(conversation: Conversation) -> None:
+    ready(conversation)
+    explained = "Cet espace est un outil de travail asynchrone"
+    first = [line["text"] for line in conversation.lines if line["to"] == "console:alice"]
+    assert sum(explained in text for text in first) == 1
+    out = conversation.run([say("2026-11-30T07:00:00+01:00", "console:alice", "Relire mes échanges"),
+                            say("2026-11-30T07:01:00+01:00", "console:alice", "3")])
+    prompts = [line for line in out if line.get("choices")]
+    assert [line["text"] for line in prompts] == ["Que souhaitez-vous faire ?"] * 2
+    assert "Poser une question" in prompts[-1]["choices"]
+    assert not any(explained in line["text"] for line in out)
+
+
+def test_a_short_prompt_without_a_first_text_is_a_flow_error(tmp_path: Path) -> None:
+    root = tmp_path / "flows"
+    shutil.copytree(ROOT / "flows", root)
+    menu = (root / "menu.yaml").read_text(encoding="utf-8")
+    (root / "menu.yaml").write_text(menu.replace(
+        "  refused:\n", "  orphan:\n    again: Encore ?\n    next: mentee\n  refused:\n", 1)
+        if "  refused:\n" in menu else menu + "  orphan:\n    again: Encore ?\n    next: mentee\n",
+        encoding="utf-8")
+    with pytest.raises(FlowError) as caught:
+        load_flows(root, REQUIRED_TEXTS)
+    assert any("menu.yaml" in p and "'again' is what a step says the next times" in p
+               for p in caught.value.problems)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from bot.engine.core import Engine
 
 MAX_AUTO_STEPS = 50
+SEEN_KEY = "seen"  # the steps with an `again` text the person has already read
 
 
 @dataclass
@@ -235,8 +236,16 @@ class Turn:
         """Say a step's text with its choices, in the sender's language."""
         if step.say is None:
             return
+        say = step.say
+        if step.again is not None:  # the explanation once, then the short prompt
+            seen: list[str] = self.state.setdefault(SEEN_KEY, [])
+            key = f"{step.flow}:{step.id}"
+            if key in seen:
+                say = step.again
+            else:
+                seen.append(key)
         with self.engine.catalogs.use(self.profile.locale):
-            text = fill(gettext(step.say), self.params(self.party, extra or {}))
+            text = fill(gettext(say), self.params(self.party, extra or {}))
             labels = tuple(gettext(c.label) for c in step.choices)
         if step.article:
             # The charter's text is journaled by reference (version and article), not whole.

@@ -26,7 +26,8 @@ from bot.flows.vocabulary import (
 from bot.flows.yamlsrc import Located, LocatedList, SourceError, Where, load_located
 
 FILE_KEYS = {"flow", "description", "start", "steps", "texts", "routes"}
-STEP_KEYS = {"say", "expect", "choices", "checks", "save", "action", "next", "policies", "article"}
+STEP_KEYS = {"say", "again", "expect", "choices", "checks", "save", "action", "next", "policies",
+             "article"}
 CHOICE_KEYS = {"label", "next", "action"}
 ROUTES = ("charter", "mentee", "mentor")
 MAX_FILES = 64
@@ -266,6 +267,12 @@ class _Loader:
         say = None
         if "say" in raw:
             say = _check_text(raw["say"], _key_where(raw, "say"), p, "'say'")
+        again = None
+        if "again" in raw:
+            again = _check_text(raw["again"], _key_where(raw, "again"), p, "'again'")
+            if say is None:
+                p.add(_key_where(raw, "again"), "'again' is what a step says the next times: "
+                      "it needs a 'say' for the first time")
         choices = self._choices(flow, step_id, raw)
         expect_raw = raw.get("expect")
         if expect_raw is None:
@@ -320,7 +327,8 @@ class _Loader:
         if not isinstance(article, bool):
             p.add(_key_where(raw, "article"), "'article' must be true or false")
             article = False
-        return Step(id=step_id, flow=flow, where=where, say=say, expect=expect, choices=choices,
+        return Step(id=step_id, flow=flow, where=where, say=say, again=again, expect=expect,
+                    choices=choices,
                     checks=checks, save=save, action=action, next=nxt, policies=tuple(policies),
                     article=article)
 

@@ -50,6 +50,7 @@ class Step:
     flow: str
     where: Where
     say: str | None = None
+    again: str | None = None  # said instead of `say` once the person has seen the step
     expect: Expect = Expect.NONE
     choices: tuple[Choice, ...] = ()
     checks: tuple[CheckSpec, ...] = ()

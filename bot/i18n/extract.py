@@ -12,7 +12,7 @@ from typing import IO, Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-TRANSLATABLE_KEYS = frozenset({"say", "label", "error"})
+TRANSLATABLE_KEYS = frozenset({"say", "again", "label", "error"})
 PLURAL_KEYS = frozenset({"one", "other"})  # a text under `texts:` that varies with {count}
 
 # (line, text, where, plural form or None)
