@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.engine.charter import charter_version
 from bot.engine.texts import REQUIRED_TEXTS
 from bot.errors import FlowError
 from bot.flows.loader import load_flows
@@ -66,3 +67,11 @@ def test_a_short_prompt_without_a_first_text_is_a_flow_error(tmp_path: Path) -> 
         load_flows(root, REQUIRED_TEXTS)
     assert any("menu.yaml" in p and "'again' is what a step says the next times" in p
                for p in caught.value.problems)
+
+
+def test_no_internal_version_is_shown_to_people(conversation: Conversation) -> None:
+    ready(conversation)
+    version = charter_version(load_flows(conversation.config.paths.flows, REQUIRED_TEXTS))
+    said = "\n".join(line["text"] for line in conversation.lines)
+    assert "La charte est signée le lundi 30 novembre" in said
+    assert version not in said and "version" not in said
