@@ -46,6 +46,21 @@ class Inbound:
         return self.sender.split(":", 1)[0]
 
 
+# The channels whose transport can send a file (Telegram `sendDocument`, a WhatsApp document
+# message): the engine offers a document only there, and says where to find it elsewhere.
+DOCUMENT_CHANNELS = frozenset({"telegram", "whatsapp"})
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A file sent to a person (the whole export of their trace). Never stored: an outbound
+    that carries one is volatile, and the file is rebuilt on the next request."""
+
+    filename: str
+    media_type: str
+    content: bytes = field(repr=False)
+
+
 @dataclass(frozen=True, slots=True)
 class Outbound:
     """One message to a person, already in their language.
@@ -54,6 +69,7 @@ class Outbound:
     `key` identifies the outbound durably (for the outbox and delivery statuses).
     `volatile`: never written to the store (it quotes identifying data the person must
     decide about, or goes to someone of whom nothing is kept): delivered from memory only.
+    `document`: a file sent with `text` as its caption (volatile: never stored).
     """
 
     to: str
@@ -63,6 +79,7 @@ class Outbound:
     meta: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     volatile: bool = field(default=False, compare=False)
     about: str | None = field(default=None, compare=False)  # the question id it concerns
+    document: Document | None = field(default=None, compare=False)
 
     @property
     def channel(self) -> str:

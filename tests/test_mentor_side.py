@@ -222,8 +222,10 @@ def test_erasure_in_the_chat_asks_first_then_removes_everything(conversation: Co
 def test_the_mentee_exports_their_trace_in_the_chat(conversation: Conversation) -> None:
     prepared(conversation)
     out = conversation.run([say("2026-11-30T09:00:00+01:00", "console:alice", "/export")])
-    assert out[0]["text"].startswith("# Trace de travail de Alice Durand")
-    assert QUESTION_FR[1] in out[0]["text"]
+    # Issue 14: a short summary (the ask, the status), and where the whole trace is.
+    assert out[0]["text"].startswith("Résumé de votre trace de travail")
+    assert QUESTION_FR[3] in out[0]["text"] and "Q1 — 30 nov. 2026 07:30 — lue par votre mentor" in out[0]["text"]
+    assert "mentorbot data export --user console:alice --format html" in out[1]["text"]
 
 
 def test_the_mentors_answer_is_checked_for_identifying_data_too(conversation: Conversation) -> None:
@@ -265,6 +267,9 @@ def test_the_whole_thread_is_in_every_export_format(conversation: Conversation) 
         assert [t["kind"] for t in question["thread"]] == [
             "answer", "followup", "redirect_session"]
         assert question["followups"][0]["text"].startswith("Merci, j'ai essayé")
+        # Issue 14: the redirection is one of the mentor's replies (was `"answers": []`).
+        assert [(a["kind"], a["text"]) for a in question["answers"]] == [
+            ("answer", "Une première piste."), ("redirect_session", "jeudi 14h")]
         assert question["redirections"] == [
             {"at": question["redirections"][0]["at"], "to": "session", "text": "jeudi 14h"}]
         for fmt in ("md", "html"):

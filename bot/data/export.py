@@ -1,8 +1,10 @@
 """`mentorbot data export`: everything stored about one person (DESIGN.md, "Data export").
 
 A question's thread is whole: answers, follow-ups and redirections, in order. The JSON keeps
-DESIGN.md's shape (`answers` holds the mentor's answers) and adds `followups` and
-`redirections`.
+DESIGN.md's shape and extends it: `answers` holds everything the mentor replied, a redirection
+included (each with its `kind`), and `followups`, `redirections` and `thread` are added.
+Earlier exports sent in the chat are not part of the journal (an export never contains the
+previous one).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from bot.engine.core import Engine
 from bot.errors import UnknownPersonError
 from bot.store.sql import UnitOfWork
 
+EXPORT_KIND = "export"
 _REDIRECTIONS = {ThreadKind.REDIRECT_SESSION: "session", ThreadKind.REDIRECT_OTHER: "other"}
 
 
@@ -26,7 +29,11 @@ def _question(q: Question) -> dict[str, Any]:
         "ask": q.ask,
         "status": q.status.value,
         "submitted_at": q.submitted_at,
-        "answers": [{"at": t.at, "text": t.text} for t in q.items(ThreadKind.ANSWER)],
+        "answers": [
+            {"at": t.at, "kind": t.kind.value, "text": t.text}
+            for t in q.thread
+            if t.kind is ThreadKind.ANSWER or t.kind in _REDIRECTIONS
+        ],
         "followups": [{"at": t.at, "text": t.text} for t in q.items(ThreadKind.FOLLOWUP)],
         "redirections": [
             {"at": t.at, "to": _REDIRECTIONS[t.kind], "text": t.text}
@@ -56,6 +63,7 @@ def collect(engine: Engine, uow: UnitOfWork, pid: str) -> dict[str, Any]:
             **({"question": e.qid} if e.qid else {}),
         }
         for e in uow.journal(pid)
+        if e.kind != EXPORT_KIND  # older versions journalled the exports sent in the chat
     ]
     return {
         "person": {"id": pid, "role": role, "name": name},

@@ -107,10 +107,9 @@ def _withdraw(turn: Turn, args: str) -> None:
 
 
 def _export(turn: Turn, args: str) -> None:
-    from bot.data.export import collect, render
+    from bot.engine.exports import in_chat
 
-    record = collect(turn.engine, turn.uow, turn.profile.id)
-    turn.send(turn.party, render(record, "md", turn.engine, turn.profile.locale), kind="export")
+    in_chat(turn)
 
 
 def _console_only(turn: Turn, args: str) -> None:
@@ -130,7 +129,8 @@ COMMANDS: dict[str, Command] = {
     "forget": Command(None, False, _forget),
     "retirer": Command(None, True, _withdraw),
     "withdraw": Command(None, True, _withdraw),
-    "export": Command(frozenset({"mentee"}), True, _export),
+    # Export always works, withdrawn or not yet signed: it is the person's own data.
+    "export": Command(frozenset({"mentee"}), False, _export),
     "as": Command(None, False, _console_only),
 }
 

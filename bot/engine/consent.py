@@ -11,7 +11,8 @@ from bot.domain import PersonData
 from bot.engine.turn import Turn
 
 FORGET_CHOICES = ("forget_choice_yes", "forget_choice_no")
-ALLOWED_WHEN_WITHDRAWN = frozenset({"start", "aide", "help", "oublier", "forget"})
+# Withdrawal stops all processing but these: signing again, help, erasure and export.
+ALLOWED_WHEN_WITHDRAWN = frozenset({"start", "aide", "help", "oublier", "forget", "export"})
 
 
 def withdrawn(person: PersonData) -> bool:
@@ -52,6 +53,7 @@ def forget_answer(turn: Turn, text: str) -> bool:
             turn.prompt(step)
         return True
     turn.erase = True
+    turn.journaling = True  # the erased person's lines are dropped; the mentor's notice is kept
     mentor = turn.other(turn.profile.mentor) if turn.profile.mentor else None
     if mentor is not None:
         name = turn.profile.name or turn.profile.id

@@ -213,8 +213,14 @@ class Engine:
         parsed = commands.parse(text) if inbound.choice is None else None
         in_charter = turn.state.get("flow") == self.flows.entry["charter"].flow
         if consent.withdrawn(turn.person) and not in_charter:
-            if parsed is None or parsed[0] not in consent.ALLOWED_WHEN_WITHDRAWN:
-                turn.journaling = False  # consent withdrawn: answered, nothing recorded
+            # Consent withdrawn: nothing is recorded, but help, erasure and export always work
+            # (the answer to the erasure question included).
+            turn.journaling = parsed is not None and parsed[0] == "start"
+            if parsed is None:
+                allowed = turn.state.get("pending") == "forget"
+            else:
+                allowed = parsed[0] in consent.ALLOWED_WHEN_WITHDRAWN
+            if not allowed:
                 urgent = self.guard.resources_key(text)
                 if urgent is not None:  # help is never refused
                     turn.say(urgent)

@@ -118,6 +118,12 @@ REQUIRED_TEXTS = frozenset(
         "export_title",
         "export_signed",
         *EXPORT_HEADINGS,
+        "export_summary_intro",
+        "export_summary_recent",
+        "export_summary_item",
+        "export_document_caption",
+        "export_elsewhere",
+        "export_filename",
     }
 )
 

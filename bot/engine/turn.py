@@ -19,7 +19,7 @@ from bot.engine.people import Profile
 from bot.engine.texts import fill, render
 from bot.flows.model import Expect, Step, Target
 from bot.i18n import current_locale, format_when, gettext, join_words
-from bot.messages import Outbound
+from bot.messages import Document, Outbound
 from bot.store.sql import UnitOfWork
 
 if TYPE_CHECKING:
@@ -142,10 +142,14 @@ class Turn:
         qid: str | None = None,
         journal_text: str | None = None,
         volatile: bool = False,
+        document: Document | None = None,
+        journaled: bool = True,
     ) -> None:
         """Queue a message already in the recipient's language and journal it (as
         `journal_text` when the journal keeps less than what is sent). `volatile`: what is
-        sent must not be kept at all (quoted identifying data): never written to the outbox."""
+        sent must not be kept at all (quoted identifying data): never written to the outbox.
+        `document`: a file with `text` as its caption, volatile. `journaled=False`: not
+        journaled at all (an export: the next one must not contain it)."""
         key = self._key()
         self.out.append(
             Outbound(
@@ -153,12 +157,13 @@ class Turn:
                 text=text,
                 choices=choices,
                 key=key,
-                volatile=volatile,
+                volatile=volatile or document is not None,
                 about=qid,
+                document=document,
             )
         )
         kept = text if journal_text is None else journal_text
-        if not self.journaling:
+        if not self.journaling or not journaled:
             return
         self.lines.setdefault(party.profile.id, []).append(
             JournalEntry(

@@ -122,6 +122,10 @@ def render_line(out: Outbound, at: datetime, tz: ZoneInfo) -> str:
     record: dict[str, Any] = {"at": at.astimezone(tz).isoformat(), "to": out.to, "text": out.text}
     if out.choices:
         record["choices"] = list(out.choices)
+    if out.document is not None:  # the file itself is not printed: its name, type and size
+        record["document"] = {"filename": out.document.filename,
+                              "media_type": out.document.media_type,
+                              "size": len(out.document.content)}
     return json.dumps(record, ensure_ascii=False)
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -35,7 +35,7 @@ from bot.clock import Clock
 from bot.config import TelegramConfig
 from bot.engine.core import Engine
 from bot.errors import UserError
-from bot.messages import AttachmentKind, Inbound
+from bot.messages import AttachmentKind, Document, Inbound
 from bot.transports.outbox import (
     Dispatcher,
     Entry,
@@ -53,6 +53,7 @@ log = logging.getLogger("mentorbot.telegram")
 
 ALLOWED_UPDATES = ("message", "callback_query")
 MAX_TEXT = 4096  # Telegram's limit, in UTF-16 code units
+MAX_CAPTION = 1024  # a document's caption
 MAX_LABEL = 60  # longer button labels are cut: Telegram shows them on one line
 SEND_ATTEMPTS = 3  # RetryAfter is honoured this many times before giving up for now
 POISON_LIMIT = 5  # an update that keeps failing is skipped after this many attempts
@@ -330,6 +331,8 @@ class TelegramChannel:
         except (IndexError, ValueError):
             log.error("not a telegram chat id to=%s key=%s", entry.out.to, entry.out.key)
             return Result.DROP
+        if entry.out.document is not None:
+            return await self._send_document(chat_id, entry.out.text, entry.out.document)
         parts = render(entry.out.text, entry.out.choices)
         markup = keyboard(entry.out.choices)
         last = len(parts) - 1
@@ -342,10 +345,26 @@ class TelegramChannel:
         return Result.SENT
 
     async def _send(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> Result:
+        return await self._call(
+            chat_id, lambda: self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
+        )
+
+    async def _send_document(self, chat_id: int, caption: str, document: Document) -> Result:
+        """`sendDocument`, a multipart upload of the file (never a link to it)."""
+        return await self._call(
+            chat_id,
+            lambda: self.bot.send_document(
+                chat_id=chat_id,
+                document=InputFile(document.content, filename=document.filename),
+                caption=truncate(caption, MAX_CAPTION) if caption.strip() else None,
+            ),
+        )
+
+    async def _call(self, chat_id: int, send: Callable[[], Awaitable[Message]]) -> Result:
         for _ in range(SEND_ATTEMPTS):
             await self.limiter.acquire(chat_id)
             try:
-                await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
+                await send()
                 return Result.SENT
             except RetryAfter as exc:
                 seconds = retry_after_seconds(exc)

@@ -8,8 +8,9 @@ Sending goes straight to `{api_base_url}/v{api_version}/{phone_number_id}/messag
 not through pywa: `pywa.api.GraphAPI.__init__` overwrites the session's base URL with the
 hard-coded `https://graph.facebook.com/v{version}`, so another endpoint (a fake in tests, a
 proxy) could only be reached by patching pywa's internals after construction. The three
-payloads needed here (text, interactive, template) are plain JSON, and the error codes that
-matter are mapped below.
+payloads needed here (text, interactive, template, document) are plain JSON, and the error
+codes that matter are mapped below. A document (the export of a trace) is first uploaded to
+`/{phone_number_id}/media` (multipart), then sent as a document message with the media id.
 
 The 24-hour customer-service window: free-form messages only reach someone whose last message
 is less than 24 h old. Otherwise (or when Meta answers 131047, at once or later in a `failed`
@@ -34,7 +35,7 @@ from bot.config import WhatsAppConfig
 from bot.domain import OutboxStatus
 from bot.engine.core import Engine
 from bot.errors import UserError
-from bot.messages import AttachmentKind, Inbound, Outbound
+from bot.messages import AttachmentKind, Document, Inbound, Outbound
 from bot.transports.outbox import (
     Dispatcher,
     Entry,
@@ -57,6 +58,16 @@ RATE_LIMITED = frozenset({4, 80007, 130429, 131056})
 TEXT_LIMIT = 4096
 BUTTONS_BODY_LIMIT = 1024
 LIST_BODY_LIMIT = 4096
+CAPTION_LIMIT = 1024  # a document message's caption
+# The document types the Cloud API accepts; any other text (an HTML export) goes as text/plain
+# with its own file name, whose extension tells the phone how to open it.
+DOCUMENT_TYPES = frozenset({
+    "text/plain", "application/pdf", "application/msword", "application/vnd.ms-excel",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+})
 MAX_BUTTONS, BUTTON_TITLE = 3, 20
 MAX_ROWS, ROW_TITLE, ROW_DESCRIPTION = 10, 24, 72
 STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "played": 3, "failed": 4}
@@ -338,6 +349,7 @@ class Posted:
     result: Result
     wamid: str | None = None
     code: int | None = None
+    media_id: str | None = None  # an upload's id
 
 
 # -- the channel --------------------------------------------------------------------------
@@ -364,6 +376,7 @@ class WhatsAppChannel:
         self.http = http or httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0))
         self.rate: SharedRate | None = None  # the number's rate across workers (runner sets it)
         self._messages_url = f"{base}/{config.phone_number_id}/messages"
+        self._media_url = f"{base}/{config.phone_number_id}/media"
         self._headers = {"Authorization": f"Bearer {config.token}"}
 
     async def start(self) -> None:
@@ -476,6 +489,8 @@ class WhatsAppChannel:
             meta = await asyncio.to_thread(self._window, pid)
             if not window_open(meta, self.engine.clock.now()):
                 return await self._hold(pid, wa_id, meta)
+        if entry.out.document is not None:
+            return await self._deliver_document(pid, wa_id, entry.out.text, entry.out.document)
         payloads = render(entry.out, wa_id, self.config.list_button)
         last = len(payloads) - 1
         for index in range(min(entry.parts, last), len(payloads)):
@@ -493,6 +508,29 @@ class WhatsAppChannel:
                 return await self._hold(pid, wa_id, meta)
             return Result.DROP if posted.result is Result.HELD else posted.result
         return Result.SENT
+
+    async def _deliver_document(self, pid: str, wa_id: str, caption: str,
+                                document: Document) -> Result:
+        """Upload the file (`/media`, multipart), then send a document message with its id.
+        A document is never stored: a window that closes meanwhile drops it (ask again)."""
+        media_type = document.media_type
+        if media_type not in DOCUMENT_TYPES:
+            media_type = "text/plain" if media_type.startswith("text/") else media_type
+        uploaded = await self._upload(document, media_type)
+        if uploaded.result is not Result.SENT or not uploaded.media_id:
+            log.warning("document upload failed person=%s code=%s", pid, uploaded.code)
+            return Result.DROP if uploaded.result is Result.HELD else uploaded.result
+        body: dict[str, Any] = {"id": uploaded.media_id, "filename": document.filename}
+        if caption.strip():
+            body["caption"] = truncate(caption, CAPTION_LIMIT)
+        posted = await self._post({**_base(wa_id), "type": "document", "document": body})
+        return Result.DROP if posted.result is Result.HELD else posted.result
+
+    async def _upload(self, document: Document, media_type: str) -> Posted:
+        files = {"file": (document.filename, document.content, media_type)}
+        data = {"messaging_product": "whatsapp", "type": media_type}
+        return await self._call(lambda: self.http.post(
+            self._media_url, data=data, files=files, headers=self._headers))
 
     def _record_send(self, pid: str, wamid: str, entry: Entry, part: int) -> None:
         """Kept until a final status: a 131047 failure then holds the message again."""
@@ -521,14 +559,18 @@ class WhatsAppChannel:
         return Result.HELD
 
     async def _post(self, payload: dict[str, Any]) -> Posted:
+        """One message to the Graph API."""
+        return await self._call(lambda: self.http.post(self._messages_url, json=payload,
+                                                       headers=self._headers))
+
+    async def _call(self, send: Callable[[], Awaitable[httpx.Response]]) -> Posted:
         """One Graph API call; rate-limit errors are retried after the configured delays."""
         delays = self.config.retry_delays
         for attempt in range(len(delays) + 1):
             if self.rate is not None:
                 await self.rate.acquire()
             try:
-                response = await self.http.post(self._messages_url, json=payload,
-                                                headers=self._headers)
+                response = await send()
             except httpx.HTTPError as exc:
                 log.warning("graph api unreachable error=%s", type(exc).__name__)
                 return Posted(Result.RETRY)
@@ -537,7 +579,7 @@ class WhatsAppChannel:
                 messages = body.get("messages")
                 first = messages[0] if isinstance(messages, list) and messages else {}
                 wamid = _str(first.get("id")) if isinstance(first, dict) else None
-                return Posted(Result.SENT, wamid=wamid)
+                return Posted(Result.SENT, wamid=wamid, media_id=_str(body.get("id")))
             error = body.get("error")
             code = error.get("code") if isinstance(error, dict) else None
             code = code if isinstance(code, int) else None

@@ -1,7 +1,8 @@
 """A fake Telegram Bot API: a real HTTP server on 127.0.0.1 (random port), in a thread.
 
 It answers what the bot uses (getMe, getUpdates with real offset semantics and long polling,
-sendMessage, answerCallbackQuery, setWebhook, deleteWebhook), records every call, and can be
+sendMessage, sendDocument as a multipart upload, answerCallbackQuery, setWebhook,
+deleteWebhook), records every call, and can be
 told to fail. Any other method (getFile...) is recorded and refused, so that a test can assert
 that nothing was downloaded.
 """
@@ -17,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+from tests.transports.multipart import Upload, parse_multipart
 from tests.transports.quiet_server import QuietServer, reply_json
 
 TOKEN = "123456:TEST-token"
@@ -161,6 +163,11 @@ class FakeTelegram:
         return [c.params for c in self.of("sendMessage")
                 if chat_id is None or c.params.get("chat_id") == chat_id]
 
+    def documents(self, chat_id: int | None = None) -> list[dict[str, Any]]:
+        """Documents accepted (sendDocument answered ok), in order: `document` is an `Upload`."""
+        return [c.params for c in self.of("sendDocument")
+                if chat_id is None or int(c.params.get("chat_id", 0)) == chat_id]
+
     def texts(self, chat_id: int) -> list[str]:
         return [str(p["text"]) for p in self.sent(chat_id)]
 
@@ -232,6 +239,12 @@ class FakeTelegram:
         if content_type.startswith("application/json"):
             decoded = json.loads(raw)
             return decoded if isinstance(decoded, dict) else {}
+        if content_type.startswith("multipart/form-data"):  # an upload (sendDocument)
+            fields = parse_multipart(content_type, raw)
+            for key in JSON_FIELDS & set(fields):
+                with contextlib.suppress(ValueError, TypeError):
+                    fields[key] = json.loads(fields[key])
+            return fields
         params: dict[str, Any] = {}
         for key, values in parse_qs(raw.decode("utf-8"), keep_blank_values=True).items():
             value: Any = values[-1]
@@ -257,6 +270,23 @@ class FakeTelegram:
                        "chat": self._chat(chat_id), "from": BOT_USER, "text": params["text"]}
             if "reply_markup" in params:
                 message["reply_markup"] = params["reply_markup"]
+            return message
+        if method == "sendDocument":
+            upload = params.get("document")
+            if not isinstance(upload, Upload):
+                return None  # only uploads: the bot never sends a link to a file
+            chat_id = int(params["chat_id"])
+            with self._lock:
+                self._next_message += 1
+                number = self._next_message
+            message = {"message_id": number, "date": int(time.time()),
+                       "chat": self._chat(chat_id), "from": BOT_USER,
+                       "document": {"file_id": f"doc{number}", "file_unique_id": f"u{number}",
+                                    "file_name": upload.filename,
+                                    "mime_type": upload.content_type,
+                                    "file_size": len(upload.content)}}
+            if params.get("caption"):
+                message["caption"] = params["caption"]
             return message
         return None
 
