@@ -150,7 +150,7 @@ def test_an_unknown_sender_gets_one_polite_answer_and_nothing_is_stored(
 def test_signature_needs_a_full_name(conversation: Conversation) -> None:
     events = signing("console:alice", "Alice")
     out = conversation.run(events)
-    assert out[-1]["text"].startswith("Écrivez votre nom et votre prénom")
+    assert out[-1]["text"].startswith("Écrivez votre prénom et votre nom")
 
 
 def test_refusing_an_article_explains_and_offers_to_reread(conversation: Conversation) -> None:

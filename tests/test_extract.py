@@ -112,6 +112,7 @@ def test_extractor_agrees_with_the_loader_on_the_shipped_flows() -> None:
     for flow in flowset.flows.values():
         for step in flow.steps.values():
             said |= {step.say} if step.say else set()
+            said |= {step.again} if step.again else set()
             said |= {c.label for c in step.choices} | {c.error for c in step.checks}
     extracted = set()
     for path in sorted((ROOT / "flows").glob("*.yaml")):

@@ -237,7 +237,7 @@ def test_unknown_step_key(flows_dir: Path) -> None:
     text = GOOD.replace("    save: context\n", "    sav: context\n", 1)
     problems = problems_of(flows_dir, text)
     only(problems, f"case.yaml:{at(text, 'sav:')}: unknown key 'sav' in step 'ask' (expected "
-         "one of action, article, checks, choices, expect, next, policies, save, say)")
+         "one of action, again, article, checks, choices, expect, next, policies, save, say)")
 
 
 def test_unknown_target_step(flows_dir: Path) -> None:

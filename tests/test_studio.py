@@ -203,7 +203,9 @@ def test_a_flow_edit_reloads_and_a_mistake_shows_with_its_line(
     while not state(client)["problems"] and time.monotonic() < deadline:
         time.sleep(0.1)
     problems = state(client)["problems"]
-    assert any("menu.yaml:15:" in p and "nulle_part" in p for p in problems), problems
+    lines = menu.read_text(encoding="utf-8").splitlines()
+    line = next(i for i, text in enumerate(lines, 1) if "nulle_part" in text)
+    assert any(f"menu.yaml:{line}:" in p and "nulle_part" in p for p in problems), problems
     diagram = client.get("/api/diagram?flow=menu&people=console:alice").json()["text"]
     assert "stateDiagram-v2" in diagram
 

@@ -388,7 +388,7 @@ class Guard:
         turn.journal(turn.party, "in", "", kind="refused_identifying")
         metrics.refused("identifying")
         log.info("identifying person=%s kinds=%s", turn.profile.id, ",".join(sorted(kinds)))
-        found = "; ".join(turn.text("kind_" + kind) for kind in kinds)
+        found = turn.listing([turn.text("kind_" + kind) for kind in kinds])
         turn.say(
             "identifying_found",
             found=found,

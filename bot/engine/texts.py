@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.config import IDENTIFYING_KINDS
-from bot.i18n import gettext
+from bot.i18n import gettext, ngettext
 
 # The headings of the Markdown and HTML exports.
 EXPORT_HEADINGS = (
@@ -152,6 +152,11 @@ def fill(template: str, params: Mapping[str, Any]) -> str:
     return _TOKEN.sub(replace, template)
 
 
-def render(source: str, params: Mapping[str, Any] | None = None) -> str:
-    """Translate a French source text into the current locale, then fill it."""
-    return fill(gettext(source), params or {})
+def render(source: str, params: Mapping[str, Any] | None = None,
+           plural: str | None = None) -> str:
+    """Translate a French source text into the current locale, then fill it. A text with a
+    `plural` form is chosen by the number in `params["count"]`."""
+    values = params or {}
+    if plural is None:
+        return fill(gettext(source), values)
+    return fill(ngettext(source, plural, int(values.get("count", 0))), values)

@@ -18,7 +18,7 @@ from bot.domain import JournalEntry, OutboxEntry, PersonData
 from bot.engine.people import Profile
 from bot.engine.texts import fill, render
 from bot.flows.model import Expect, Step, Target
-from bot.i18n import current_locale, format_when, gettext
+from bot.i18n import current_locale, format_when, gettext, join_words
 from bot.messages import Document, Outbound
 from bot.store.sql import UnitOfWork
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from bot.engine.core import Engine
 
 MAX_AUTO_STEPS = 50
+SEEN_KEY = "seen"  # the steps with an `again` text the person has already read
 
 
 @dataclass
@@ -185,10 +186,11 @@ class Turn:
         target = party or self.party
         with self.engine.catalogs.use(target.profile.locale):
             source = self.engine.flows.texts[key]
-            text = render(source, self.params(target, params))
+            plural = self.engine.flows.plurals.get(key)
+            text = render(source, self.params(target, params), plural)
             kept = None
             if journal_params is not None:
-                kept = render(source, self.params(target, {**params, **journal_params}))
+                kept = render(source, self.params(target, {**params, **journal_params}), plural)
             labels = tuple(fill(gettext(c), self.params(target, params)) for c in choices)
         self.send(target, text, labels, kind=entry, qid=about, journal_text=kept,
                   volatile=journal_params is not None)
@@ -197,7 +199,13 @@ class Turn:
         """The text `key`, rendered for `party`, without sending it."""
         target = party or self.party
         with self.engine.catalogs.use(target.profile.locale):
-            return render(self.engine.flows.texts[key], self.params(target, params))
+            return render(self.engine.flows.texts[key], self.params(target, params),
+                          self.engine.flows.plurals.get(key))
+
+    def listing(self, items: list[str], party: Party | None = None) -> str:
+        """Words joined as a sentence says them ("a, b et c"), in `party`'s language."""
+        with self.engine.catalogs.use((party or self.party).profile.locale):
+            return join_words(items)
 
     def when(self, moment: datetime, party: Party | None = None, short: bool = False) -> str:
         target = party or self.party
@@ -233,8 +241,16 @@ class Turn:
         """Say a step's text with its choices, in the sender's language."""
         if step.say is None:
             return
+        say = step.say
+        if step.again is not None:  # the explanation once, then the short prompt
+            seen: list[str] = self.state.setdefault(SEEN_KEY, [])
+            key = f"{step.flow}:{step.id}"
+            if key in seen:
+                say = step.again
+            else:
+                seen.append(key)
         with self.engine.catalogs.use(self.profile.locale):
-            text = fill(gettext(step.say), self.params(self.party, extra or {}))
+            text = fill(gettext(say), self.params(self.party, extra or {}))
             labels = tuple(gettext(c.label) for c in step.choices)
         if step.article:
             # The charter's text is journaled by reference (version and article), not whole.

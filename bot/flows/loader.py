@@ -26,7 +26,8 @@ from bot.flows.vocabulary import (
 from bot.flows.yamlsrc import Located, LocatedList, SourceError, Where, load_located
 
 FILE_KEYS = {"flow", "description", "start", "steps", "texts", "routes"}
-STEP_KEYS = {"say", "expect", "choices", "checks", "save", "action", "next", "policies", "article"}
+STEP_KEYS = {"say", "again", "expect", "choices", "checks", "save", "action", "next", "policies",
+             "article"}
 CHOICE_KEYS = {"label", "next", "action"}
 ROUTES = ("charter", "mentee", "mentor")
 MAX_FILES = 64
@@ -110,6 +111,7 @@ class _Loader:
         self.problems = _Problems()
         self.flows: dict[str, Flow] = {}
         self.texts: dict[str, str] = {}
+        self.plurals: dict[str, str] = {}  # key -> plural form (texts[key] is the singular)
         self.text_where: dict[str, Where] = {}
         self.routes: dict[str, Target] = {}
         self.route_where: dict[str, Where] = {}
@@ -178,10 +180,31 @@ class _Loader:
             if key in self.texts:
                 self.problems.add(kw, f"duplicate text {key!r} (first at {self.text_where[key]})")
                 continue
+            if isinstance(value, Located):
+                self._plural(key, value, kw)
+                continue
             text = _check_text(value, kw, self.problems, f"text {key!r}")
             if text is not None:
                 self.texts[key] = text
                 self.text_where[key] = kw
+
+    def _plural(self, key: str, node: Located, where: Where) -> None:
+        """A text that varies with `{count}`: `{one: ..., other: ...}` (gettext plural forms)."""
+        if set(node) != {"one", "other"}:
+            self.problems.add(where, f"text {key!r}: a text that varies with a number is a "
+                              "mapping with exactly the keys 'one' and 'other'")
+            return
+        forms = [_check_text(node[k], _key_where(node, k), self.problems, f"text {key}.{k}")
+                 for k in ("one", "other")]
+        if forms[0] is None or forms[1] is None:
+            return
+        if "count" not in placeholders(forms[1]):
+            self.problems.add(_key_where(node, "other"),
+                              f"text {key}.other must contain {{count}} "
+                              "(the number it varies with)")
+            return
+        self.texts[key], self.plurals[key] = forms[0], forms[1]
+        self.text_where[key] = where
 
     def _routes(self, node: Any, where: Where) -> None:
         if not isinstance(node, Located):
@@ -244,6 +267,12 @@ class _Loader:
         say = None
         if "say" in raw:
             say = _check_text(raw["say"], _key_where(raw, "say"), p, "'say'")
+        again = None
+        if "again" in raw:
+            again = _check_text(raw["again"], _key_where(raw, "again"), p, "'again'")
+            if say is None:
+                p.add(_key_where(raw, "again"), "'again' is what a step says the next times: "
+                      "it needs a 'say' for the first time")
         choices = self._choices(flow, step_id, raw)
         expect_raw = raw.get("expect")
         if expect_raw is None:
@@ -298,7 +327,8 @@ class _Loader:
         if not isinstance(article, bool):
             p.add(_key_where(raw, "article"), "'article' must be true or false")
             article = False
-        return Step(id=step_id, flow=flow, where=where, say=say, expect=expect, choices=choices,
+        return Step(id=step_id, flow=flow, where=where, say=say, again=again, expect=expect,
+                    choices=choices,
                     checks=checks, save=save, action=action, next=nxt, policies=tuple(policies),
                     article=article)
 
@@ -433,7 +463,7 @@ class _Loader:
         self._auto_loops()
         if p.items:
             raise FlowError(p.sorted())
-        return FlowSet(flows=self.flows, texts=self.texts,
+        return FlowSet(flows=self.flows, texts=self.texts, plurals=self.plurals,
                        homes={"mentee": self.routes["mentee"], "mentor": self.routes["mentor"]},
                        entry={"charter": self.routes["charter"]})
 

@@ -50,6 +50,7 @@ class Step:
     flow: str
     where: Where
     say: str | None = None
+    again: str | None = None  # said instead of `say` once the person has seen the step
     expect: Expect = Expect.NONE
     choices: tuple[Choice, ...] = ()
     checks: tuple[CheckSpec, ...] = ()
@@ -82,6 +83,7 @@ class FlowSet:
     homes: dict[str, Target]
     entry: dict[str, Target]  # entry points the engine needs: "charter"
     sources: tuple[str, ...] = ()
+    plurals: dict[str, str] = field(default_factory=dict)  # key -> plural form of texts[key]
 
     def step(self, target: Target) -> Step | None:
         flow = self.flows.get(target.flow or "")

@@ -32,24 +32,31 @@ def check_catalogs(flows_dir: Path, locales_dir: Path) -> list[str]:
             message = catalog.get(msgid)
             line = message.lineno if message is not None and message.lineno else 1
             at = f"{po_path}:{line}:1"
-            if message is None or not message.string:
+            string = message.string if message is not None else None
+            forms: tuple[str, ...] = (string,) if isinstance(string, str) else tuple(string or ())
+            if message is None or not forms or not all(forms):
                 problems.append(f"{at}: missing {lang} translation for {where} ({_short(msgid)})")
                 continue
             if message.fuzzy:
                 problems.append(f"{at}: fuzzy {lang} translation for {where} ({_short(msgid)})")
-            translated = message.string if isinstance(message.string, str) else message.string[0]
             source_names = set(placeholders(msgid))
-            translated_names = set(placeholders(translated))
-            if source_names != translated_names:
-                problems.append(
-                    f"{at}: placeholders differ from the source for {where}: "
-                    f"{sorted(source_names)} vs {sorted(translated_names)}"
-                )
-            elif lone_braces(translated):
-                problems.append(
-                    f"{at}: a lone '{{' or '}}' in the {lang} translation for {where}"
-                    " (write '{{' or '}}' for a literal brace)"
-                )
+            for translated in forms:
+                translated_names = set(placeholders(translated))
+                if len(forms) > 1:  # a plural form may leave the number out ("one question")
+                    source_names -= {"count"}
+                    translated_names -= {"count"}
+                if source_names != translated_names:
+                    problems.append(
+                        f"{at}: placeholders differ from the source for {where}: "
+                        f"{sorted(source_names)} vs {sorted(translated_names)}"
+                    )
+                    break
+                if lone_braces(translated):
+                    problems.append(
+                        f"{at}: a lone '{{' or '}}' in the {lang} translation for {where}"
+                        " (write '{{' or '}}' for a literal brace)"
+                    )
+                    break
     return problems
 
 

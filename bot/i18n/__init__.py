@@ -4,7 +4,7 @@ The French text of the flows is the message id; `locales/<lang>/LC_MESSAGES/mess
 translates it. `install()` is never used: each message is rendered inside `Catalogs.use()`.
 """
 
-from bot.i18n.catalogs import Catalogs, current_locale, gettext
+from bot.i18n.catalogs import Catalogs, current_locale, gettext, join_words, ngettext
 from bot.i18n.dates import format_when
 
-__all__ = ["Catalogs", "current_locale", "format_when", "gettext"]
+__all__ = ["Catalogs", "current_locale", "format_when", "gettext", "join_words", "ngettext"]

@@ -9,6 +9,7 @@ from contextvars import ContextVar
 from pathlib import Path
 
 from babel.core import Locale, UnknownLocaleError
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -83,6 +84,20 @@ def gettext(message: str) -> str:
     """Translate `message` (a French source text) into the current person's language."""
     state = _current.get()
     return state[1].gettext(message) if state else message
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The form of a text that varies with `n`, by the plural rule of the person's language
+    (French, the source, uses the singular for 0 and 1)."""
+    state = _current.get()
+    if state is None or state[0] == SOURCE_LOCALE:
+        return singular if n in (0, 1) else plural
+    return state[1].ngettext(singular, plural, n)
+
+
+def join_words(items: list[str]) -> str:
+    """"a, b et c" in the person's language (Babel's list patterns)."""
+    return format_list(items, locale=current_locale()) if items else ""
 
 
 def current_locale() -> str:

@@ -1,0 +1,77 @@
+"""The proofreading pass of issue 14, through the engine: texts read as a person reads them."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.engine.charter import charter_version
+from bot.engine.texts import REQUIRED_TEXTS
+from bot.errors import FlowError
+from bot.flows.loader import load_flows
+from tests.conftest import Conversation, asking, say, signing
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PHONE = "06 12 34 56 78"
+EMAIL = "planted.leak@example.org"
+
+
+def ready(conversation: Conversation) -> None:
+    conversation.run(
+        signing("console:bob", "Bob Martin", "2026-11-30T06:00")
+        + signing("console:alice", "Alice Durand", "2026-11-30T06:10")
+    )
+
+
+def test_the_kinds_of_identifying_data_found_are_listed_as_a_sentence(
+    conversation: Conversation,
+) -> None:
+    ready(conversation)
+    out = conversation.run(asking("console:alice", [
+        "Poser une question",
+        f"Mon équipe me joint au {PHONE} ou écrit à {EMAIL} à toute heure, même le soir.",
+    ], "2026-11-30T07:00"))
+    text = "\n".join(line["text"] for line in out)
+    assert "identifier une personne ou une organisation (charte, article 2) : " in text
+    kinds = text.split("organisation (charte, article 2) : ", 1)[1].split(". Il n", 1)[0]
+    assert kinds in ("adresse e-mail et numéro de téléphone",
+                     "numéro de téléphone et adresse e-mail")
+    assert ";" not in kinds
+
+
+def test_the_menu_explains_itself_once_then_only_asks(conversation: Conversation) -> None:
+    ready(conversation)
+    explained = "Cet espace est un outil de travail asynchrone"
+    first = [line["text"] for line in conversation.lines if line["to"] == "console:alice"]
+    assert sum(explained in text for text in first) == 1
+    out = conversation.run([say("2026-11-30T07:00:00+01:00", "console:alice", "Relire mes échanges"),
+                            say("2026-11-30T07:01:00+01:00", "console:alice", "3")])
+    prompts = [line for line in out if line.get("choices")]
+    assert [line["text"] for line in prompts] == ["Que souhaitez-vous faire ?"] * 2
+    assert "Poser une question" in prompts[-1]["choices"]
+    assert not any(explained in line["text"] for line in out)
+
+
+def test_a_short_prompt_without_a_first_text_is_a_flow_error(tmp_path: Path) -> None:
+    root = tmp_path / "flows"
+    shutil.copytree(ROOT / "flows", root)
+    menu = (root / "menu.yaml").read_text(encoding="utf-8")
+    (root / "menu.yaml").write_text(menu.replace(
+        "  refused:\n", "  orphan:\n    again: Encore ?\n    next: mentee\n  refused:\n", 1)
+        if "  refused:\n" in menu else menu + "  orphan:\n    again: Encore ?\n    next: mentee\n",
+        encoding="utf-8")
+    with pytest.raises(FlowError) as caught:
+        load_flows(root, REQUIRED_TEXTS)
+    assert any("menu.yaml" in p and "'again' is what a step says the next times" in p
+               for p in caught.value.problems)
+
+
+def test_no_internal_version_is_shown_to_people(conversation: Conversation) -> None:
+    ready(conversation)
+    version = charter_version(load_flows(conversation.config.paths.flows, REQUIRED_TEXTS))
+    said = "\n".join(line["text"] for line in conversation.lines)
+    assert "La charte est signée le lundi 30 novembre" in said
+    assert version not in said and "version" not in said
