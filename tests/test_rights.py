@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from bot.config import Config
@@ -188,3 +189,35 @@ def test_a_mentor_cannot_export_a_mentees_trace(config: Config) -> None:
     lines = export_lines(conversation, "2026-11-30T09:00:00+01:00", "console:bob")
     assert lines[-1] == "La commande /export n'est pas disponible pour vous."
     assert not any(t.startswith("Résumé de votre trace") for t in lines)
+
+
+def test_export_works_before_signing_the_charter(config: Config) -> None:
+    conversation = Conversation(config)
+    lines = export_lines(conversation, "2026-11-30T09:00:00+01:00")
+    assert lines[0].startswith("Vous n'avez encore envoyé aucune question")
+    assert "mentorbot data export --user console:alice" in lines[1]
+
+
+def test_simulate_shows_the_document_it_would_send(tmp_path: Path) -> None:
+    from tests.conftest import make_config
+
+    config = make_config(tmp_path, """
+locale: fr
+timezone: Europe/Paris
+people:
+  - {id: "console:bob", role: mentor, name: "Bob Martin"}
+  - {id: "telegram:42", role: mentee, name: "Alice Durand", mentor: "console:bob"}
+""")
+    conversation = Conversation(config)
+    conversation.run(
+        signing("console:bob", "Bob Martin", "2026-11-30T06:00")
+        + signing("telegram:42", "Alice Durand", "2026-11-30T06:10")
+        + asking("telegram:42", QUESTION_FR)
+    )
+    out = conversation.run([say("2026-11-30T09:00:00+01:00", "telegram:42", "/export")])
+    summary, document = [line for line in out if line["to"] == "telegram:42"]
+    assert summary["text"].startswith("Résumé de votre trace") and "document" not in summary
+    assert document["text"].startswith("Votre trace complète")
+    assert document["document"]["filename"] == "trace-de-travail-2026-11-30.html"
+    assert document["document"]["media_type"] == "text/html"
+    assert document["document"]["size"] > 2000
