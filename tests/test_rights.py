@@ -221,3 +221,31 @@ people:
     assert document["document"]["filename"] == "trace-de-travail-2026-11-30.html"
     assert document["document"]["media_type"] == "text/html"
     assert document["document"]["size"] > 2000
+
+
+def test_the_studio_shows_the_document_a_telegram_person_receives(tmp_path: Path) -> None:
+    import warnings
+
+    with warnings.catch_warnings():  # Starlette would rather use httpx2, not installed here
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    from bot.studio.server import Options, build
+    from tests.conftest import make_config
+
+    config = make_config(tmp_path, """
+people:
+  - {id: "telegram:1000", role: mentor, name: "Bob Martin"}
+  - {id: "telegram:1001", role: mentee, name: "Alice Durand", mentor: "telegram:1000"}
+""")
+    start = datetime.fromisoformat("2026-11-30T07:00:00+01:00")
+    studio = build(Options(config=config, start=start, stories=tmp_path / "stories"))
+    with TestClient(studio, base_url="http://127.0.0.1:8765") as client:
+        response = client.post("/api/say", json={"person": "telegram:1001", "text": "/export"})
+        assert response.status_code == 200
+        shown = [b for b in client.get("/api/state").json()["bubbles"]
+                 if b["direction"] == "out"]
+        assert shown[-1]["text"].startswith("Votre trace complète")
+        assert shown[-1]["document"]["filename"] == "trace-de-travail-2026-11-30.html"
+        assert shown[-1]["document"]["size"] > 1000
+        assert "document" not in shown[-2]

@@ -40,6 +40,7 @@ class Bubble:
     text: str
     rendered: Rendered | None = None
     verdicts: list[trace.Verdict] = field(default_factory=list)
+    document: tuple[str, int] | None = None  # a file sent with the message: its name and size
 
     def to_json(self, tz: ZoneInfo, when: Callable[[datetime], str]) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -52,6 +53,8 @@ class Bubble:
         if self.rendered is not None:
             out["telegram"] = self.rendered.telegram.to_json()
             out["whatsapp"] = self.rendered.whatsapp.to_json()
+        if self.document is not None:
+            out["document"] = {"filename": self.document[0], "size": self.document[1]}
         return out
 
 
@@ -91,8 +94,11 @@ class Session:
     # -- what the channel and the policies report ---------------------------------------
 
     def _show(self, out: Outbound) -> None:
+        document = None
+        if out.document is not None:
+            document = (out.document.filename, len(out.document.content))
         self.bubbles.append(Bubble(next(self._ids), out.to, "out", self.clock.now(), out.text,
-                                   render(out, self.list_button)))
+                                   render(out, self.list_button), document=document))
 
     def _verdict(self, verdict: trace.Verdict) -> None:
         bubble = self._by_source.get(verdict.source)

@@ -189,6 +189,7 @@ function drawBubble(bubble, person) {
     return item;
   }
   const shown = bubble[ui.style];
+  if (bubble.document) item.append(el("p", {class: "document", text: `\u{1F4CE} ${bubble.document.filename}`}));
   for (const part of shown.parts) item.append(el("p", {class: "text", text: part}));
   if (!shown.buttons.length) return item;
   const press = (index) => post("/api/say", {person, index});
