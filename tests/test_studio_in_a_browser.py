@@ -133,7 +133,7 @@ def sign(page: Page, pid: str, name: str) -> None:
     send(page, pid, "Bonjour")
     press(page, pid, "Lire l'article 1", "1. Nature de l'outil")
     for article in ("2. Confidentialité", "3. Temporalité", "4. Responsabilité",
-                    "5. Traçabilité", "6. Limites", "écrivez votre nom"):
+                    "5. Traçabilité", "6. Limites", "écrivez votre prénom"):
         press(page, pid, "J'accepte", article)
     send(page, pid, name)
     expect(pane(page, pid).get_by_role("log")).to_contain_text(f"Merci {name}")
