@@ -43,7 +43,7 @@ def test_the_html_export_renders_in_a_browser(tmp_path: Path, config: Config) ->
 
     dom = chromium(tmp_path, "--dump-dom", page.as_uri())
     assert dom.returncode == 0, dom.stderr[-2000:]
-    assert "Trace de travail de Alice Durand" in dom.stdout
+    assert "Trace de travail — Alice Durand" in dom.stdout
     assert QUESTION_FR[1] in dom.stdout
     # The mentor's text is shown as text, never run as markup.
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom.stdout

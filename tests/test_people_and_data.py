@@ -114,9 +114,18 @@ def test_export_formats(config: Config) -> None:
     engine = build_app(config, VirtualClock(NOW)).engine
     record = export(engine, "console:alice")
     markdown = render(record, "md", engine)
-    assert markdown.startswith("# Trace de travail de Alice Durand")
+    assert markdown.startswith("# Trace de travail — Alice Durand")
     assert "### Q1 — 30 nov. 2026 07:30" in markdown
     assert "> 30 nov. 2026 09:00 — réponse du mentor — Une piste." in markdown
+    # the journal says who wrote each line, as the person reading their own trace says it
+    assert "· Vous · J'accepte" in markdown
+    assert "· Le bot · Charte, 1. Nature de l'outil" in markdown  # not an internal reference
+    assert ":article_1" not in markdown
+    assert "· Votre mentor · " in markdown and "Une piste." in markdown
+    assert "· Le bot · " in markdown
+    assert "Bot ou mentor" not in markdown and "Personne ·" not in markdown
+    mentor = render(export(engine, "console:bob"), "md", engine)
+    assert "· Votre réponse, transmise · Une piste." in mentor
     page = render(record, "html", engine)
     assert page.startswith("<!DOCTYPE html>") and '<html lang="fr">' in page
     assert "J&#39;ai essayé" in page  # escaped

@@ -27,11 +27,15 @@ def _environment(fmt: str) -> Environment:
     )
 
 
+_MENTOR_KINDS = ("answer", "redirect_")  # journal lines that carry the mentor's words
+
+
 def render_document(
     record: dict[str, Any], fmt: str, engine: Engine, locale: str | None = None
 ) -> str:
     from bot.engine.texts import EXPORT_HEADINGS, render
-    from bot.i18n import format_when
+    from bot.flows.model import Target
+    from bot.i18n import format_when, gettext
 
     person = record["person"]
     profile = engine.directory.roster(person["id"])
@@ -63,6 +67,28 @@ def render_document(
             for s in record["charter"]
         ]
         template = _environment(fmt).get_template(f"export.{fmt}.j2")
+        mentee = person.get("role") == "mentee"
+
+        def author(entry: dict[str, Any]) -> str:
+            """Who wrote a journal line, as the person reading their own trace says it."""
+            if entry.get("direction") == "in":
+                return words["export_in"]
+            if str(entry.get("kind", "")).startswith(_MENTOR_KINDS):
+                return words["export_from_mentor" if mentee else "export_your_reply"]
+            return words["export_out"]
+
+        charter = engine.flows.entry["charter"].flow or ""
+
+        def line(entry: dict[str, Any]) -> str:
+            """A journal line's text; a charter article read is journalled by reference."""
+            text = str(entry.get("text", ""))
+            if entry.get("kind") != "charter_article":
+                return text
+            step = engine.flows.step(Target(charter, text.partition(":")[2]))
+            title = gettext(step.say).strip().splitlines()[0] if step and step.say else ""
+            return render(texts["export_charter_read"], {"text": title or text})
+
         return template.render(
-            record=record, words=words, title=title, when=when, signatures=signatures, lang=locale
+            record=record, words=words, title=title, when=when, signatures=signatures,
+            lang=locale, author=author, line=line,
         )

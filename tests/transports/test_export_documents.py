@@ -52,7 +52,7 @@ async def test_export_over_telegram_is_a_summary_then_an_html_document(world: Wo
     assert isinstance(upload, Upload)
     assert upload.filename == "trace-de-travail-2026-11-30.html"
     page = upload.content.decode("utf-8")
-    assert page.startswith("<!DOCTYPE html>") and "Trace de travail de Alice Durand" in page
+    assert page.startswith("<!DOCTYPE html>") and "Trace de travail — Alice Durand" in page
     assert "Associez-la à la préparation." in page and "la prochaine réunion" in page
     assert str(sent["caption"]).startswith("Votre trace complète")
 
@@ -101,7 +101,7 @@ async def test_export_over_whatsapp_uploads_the_page_then_sends_a_document(world
     file = upload["file"]
     assert isinstance(file, Upload) and file.filename == "trace-de-travail-2026-11-30.html"
     page = file.content.decode("utf-8")
-    assert page.startswith("<!DOCTYPE html>") and "Trace de travail de Chloé Petit" in page
+    assert page.startswith("<!DOCTYPE html>") and "Trace de travail — Chloé Petit" in page
     sent = graph.accepted(WA_MENTEE)
     summary, document = sent[-2], sent[-1]
     assert summary["type"] == "text"
