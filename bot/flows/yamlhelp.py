@@ -104,17 +104,19 @@ def _mapping_values(lines: list[str], line: int, col: int) -> tuple[int, int, st
     prev = _previous(lines, line)
     if prev is None or _indent(text) <= _indent(lines[prev]):
         return None
-    before = _previous(lines, prev)
     here, there = _indent(text), _indent(lines[prev])
+    # The line before `prev` at this line's level or above (deeper lines are nested values).
+    before = next((i for i in range(prev - 1, -1, -1)
+                   if _significant(lines[i]) and _indent(lines[i]) <= here), None)
     if before is not None and _indent(lines[before]) == here and not \
             lines[prev].rstrip().endswith(":"):
-        return (prev, there + 1, f"line {prev + 1} is indented with {there} spaces, fewer than "
+        return (prev, there, f"line {prev + 1} is indented with {there} spaces, fewer than "
                 f"the lines around it ({here}): YAML closed the block there, and line "
                 f"{line + 1} no longer fits anywhere. Hint: indent line {prev + 1} with {here} "
                 f"spaces, like line {before + 1}")
     key = _KEY.match(lines[prev])
     name = f"'{key.group('key')}:'" if key else f"line {prev + 1}"
-    return (line, here + 1, f"line {line + 1} is indented more ({here} spaces) than line "
+    return (line, here, f"line {line + 1} is indented more ({here} spaces) than line "
             f"{prev + 1} ({there}), so YAML reads it as the rest of the text of {name}. Hint: "
             f"indent line {line + 1} with {there} spaces, like line {prev + 1}; for a text on "
             f"several lines, write '{name.strip(chr(39))} |' and indent the text under it")
