@@ -72,7 +72,7 @@ def tracked(path: Path) -> bool:
         return path.exists()
     done = subprocess.run(["git", "ls-files", "--error-unmatch", str(path.relative_to(ROOT))],
                           cwd=ROOT, capture_output=True, timeout=30)
-    return done.returncode == 0 or path.is_dir() and any(path.iterdir())
+    return done.returncode == 0 or (path.is_dir() and any(path.iterdir()))
 
 
 @pytest.mark.parametrize("link", [link for link in LINKS if not link.startswith("http")])
