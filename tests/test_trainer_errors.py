@@ -111,6 +111,12 @@ def test_a_line_indented_too_little_is_reported_at_that_line(
      "indent this '- ' with 6 spaces, like line 4"),
     ('steps:\n  a:\n    say: "Bonjour\n    expect: text\n    next: "@home"\n', "3:10",
      "line 3 opens a quote that is not closed on that line"),
+    ("steps:\n  a:\n    say: 'C'est bien'\n    next: b\n", "3:12",
+     "starts with a quote (') and contains that quote again"),
+    ("steps:\n  a:\n    say: 'Bonjour\n    next: b\n", "3:10",
+     "not closed on that line, so YAML reads the lines after it as the same text, up to the "
+     "end of the file"),
+    ("a:\n  - x\n  b: 1\n", "3:3", "a block is either a list or keys"),
     ("steps:\n  a:\n    next: @home\n", "3:11",
      "a text cannot start with '@' in YAML. Hint: put the value in quotes, e.g. \"@home\""),
 ])

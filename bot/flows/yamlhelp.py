@@ -85,6 +85,13 @@ def _block_explained(lines: list[str], line: int) -> tuple[int, int, str] | None
         return None
     opens = lines[prev].rstrip().endswith(":")
     want = _key_column(lines[prev]) + (2 if opens else 0)
+    if want == here:
+        if lines[prev].lstrip().startswith("- "):
+            return (line, here, f"line {line + 1} is a 'key:' at the level of a list (line "
+                    f"{prev + 1} starts with '- '): a block is either a list or keys. Hint: "
+                    f"start line {line + 1} with '- ' if it is another item, or indent it "
+                    f"under the item it belongs to")
+        return None
     what = "the first key under it" if opens else "the key on that line"
     return (line, here, f"line {line + 1} is indented with {here} spaces: it does not line up "
             f"with the block it belongs to (line {prev + 1} above; {what} would start at "
@@ -134,10 +141,11 @@ def explain(text: str, exc: yaml.MarkedYAMLError) -> tuple[int, int, str] | None
     quote = _unclosed_quote(lines, line)
     if quote is not None and quote[0] < line:
         opened, at = quote
+        until = ("the end of the file" if "end of stream" in problem
+                 else f"the next quote (line {line + 1})")
         found = (opened, at, f"line {opened + 1} opens a quote that is not closed on that "
-                 f"line, so YAML reads the lines after it as the same text, up to the next "
-                 f"quote (line {line + 1}). Hint: close the quote at the end of line "
-                 f"{opened + 1}")
+                 f"line, so YAML reads the lines after it as the same text, up to {until}. "
+                 f"Hint: close the quote at the end of line {opened + 1}")
     elif problem == "mapping values are not allowed here":
         found = _mapping_values(lines, line, col)
     elif problem.startswith("found character") and "cannot start any token" in problem:
@@ -153,7 +161,16 @@ def explain(text: str, exc: yaml.MarkedYAMLError) -> tuple[int, int, str] | None
     elif problem.startswith("expected <block end>"):
         value = _KEY.match(lines[line])
         rest = lines[line][value.end():].lstrip() if value else ""
-        if value and rest[:1] in ("{", "["):
+        if value and rest[:1] in ("'", '"') and problem.endswith("'<scalar>'"):
+            q = rest[0]
+            inside = "write it twice ('')" if q == "'" else 'write it as \\"'
+            other = '"' if q == "'" else "'"
+            at = col - 1 if col > 0 and lines[line][col - 1:col] == q else col
+            found = (line, at, f"the text after '{value.group('key')}:' starts with a quote "
+                     f"({q}) and contains that quote again: YAML ends the text there and cannot "
+                     f"read the rest. Hint: for a {q} inside the text, {inside}, or put the "
+                     f"whole text between {other} instead")
+        elif value and rest[:1] in ("{", "["):
             start = len(lines[line]) - len(lines[line][value.end():].lstrip())
             found = (line, start, f"the text after '{value.group('key')}:' starts "
                      f"with '{rest[0]}', which YAML reads as a structure, not a text. Hint: "
