@@ -188,11 +188,11 @@ def flows_validate(config_path: Path | None) -> None:
 @friendly
 def flows_graph(flow: str, output: Path | None, config_path: Path | None) -> None:
     from bot.engine.texts import REQUIRED_TEXTS
-    from bot.flows.loader import load_flows
+    from bot.flows.loader import CONTRACT, load_flows
     from bot.flows.machine import mermaid
 
     config = _config(config_path)
-    flowset = load_flows(config.paths.flows, REQUIRED_TEXTS)
+    flowset = load_flows(config.paths.flows, REQUIRED_TEXTS, CONTRACT)
     if flow not in flowset.flows:
         raise UserError(f"unknown flow {flow!r}; flows: {', '.join(sorted(flowset.flows))}")
     text = mermaid(flowset.flows[flow])

@@ -4,7 +4,7 @@
 # (.mo files are build products, ignored by git).
 #
 # Run from the repository root:   scripts/i18n.sh
-# Another pybabel:                PYBABEL=/path/to/pybabel scripts/i18n.sh
+# Another pybabel / python:       PYBABEL=/path/to/pybabel PYTHON=/path/to/python scripts/i18n.sh
 # Other languages:                I18N_LOCALES="fr en de" scripts/i18n.sh
 #
 # The output is kept stable so that only real changes show in a diff: no line wrapping,
@@ -16,6 +16,7 @@
 set -euo pipefail
 
 PYBABEL="${PYBABEL:-.venv/bin/pybabel}"
+PYTHON="${PYTHON:-.venv/bin/python}"
 read -r -a LOCALES <<<"${I18N_LOCALES:-fr en}"
 DOMAIN=messages
 LOCALES_DIR=locales
@@ -25,10 +26,12 @@ if [[ ! -f babel.cfg || ! -d flows ]]; then
     echo "scripts/i18n.sh: run me from the repository root (babel.cfg and flows/ not found)" >&2
     exit 2
 fi
-if ! command -v "$PYBABEL" >/dev/null 2>&1; then
-    echo "scripts/i18n.sh: pybabel not found at '$PYBABEL' (set PYBABEL)" >&2
-    exit 2
-fi
+for tool in "$PYBABEL" "$PYTHON"; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "scripts/i18n.sh: '$tool' not found (set PYBABEL / PYTHON)" >&2
+        exit 2
+    fi
+done
 
 HEADER="# Translations template for mentorbot.
 # Every text the bot says, extracted from flows/*.yaml (French, the source language).
@@ -69,5 +72,44 @@ for lang in "${LOCALES[@]}"; do
     echo "updated $po"
 done
 
-# 3. Compile every catalog (fuzzy entries are left out).
-"$PYBABEL" compile --directory "$LOCALES_DIR" --domain "$DOMAIN" --statistics
+# 3. Compile every catalog (fuzzy entries are left out: people would read the French source).
+"$PYBABEL" -q compile --directory "$LOCALES_DIR" --domain "$DOMAIN"
+
+# 4. Say what is left to translate. pybabel's own statistics count a fuzzy entry as
+# translated; it is not (the compiled catalog leaves it out), so it is counted here as
+# untranslated, and named.
+"$PYTHON" - "$LOCALES_DIR" "$DOMAIN" "${LOCALES[@]}" <<'PY'
+import sys
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+locales_dir, domain, langs = Path(sys.argv[1]), sys.argv[2], sys.argv[3:]
+SOURCE_LOCALE = "fr"
+for lang in langs:
+    po = locales_dir / lang / "LC_MESSAGES" / f"{domain}.po"
+    if not po.is_file():
+        continue
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=lang)
+    messages = [m for m in catalog if m.id]
+    fuzzy = [m for m in messages if m.fuzzy and m.string]
+    empty = [m for m in messages if not m.string]
+    done = len(messages) - len(fuzzy) - len(empty)
+    if lang == SOURCE_LOCALE:
+        print(f"{po}: source language, {len(messages)} texts")
+        continue
+    untranslated = len(fuzzy) + len(empty)
+    line = f"{po}: {done} of {len(messages)} texts translated, {untranslated} untranslated"
+    if fuzzy:
+        line += (f" ({len(fuzzy)} fuzzy: a changed source keeps its old translation, marked "
+                 "'#, fuzzy'; it counts as untranslated until reviewed and the flag removed)")
+    print(line)
+    for message in fuzzy[:20]:
+        where = ", ".join(f"{f}:{n}" for f, n in message.locations[:1])
+        first = message.id.splitlines()[0] if isinstance(message.id, str) else message.id[0]
+        print(f"  fuzzy, line {message.lineno}: {first[:60]!r} ({where})")
+    for message in empty[:20]:
+        first = message.id.splitlines()[0] if isinstance(message.id, str) else message.id[0]
+        print(f"  missing, line {message.lineno}: {first[:60]!r}")
+PY

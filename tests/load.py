@@ -6,7 +6,7 @@ of connections. Every message goes to a worker picked at random (seeded); a refu
 delivery (a killed worker) is delivered again to another worker, as Meta retries; and a share
 of the messages accepted are delivered a second time to another worker (a redelivery), while
 the sender goes on. Payloads have the shape of Meta's example payloads
-(`shared/fixtures/whatsapp/meta_text_message.json`, `meta_interactive_*.json`) and carry the
+(`tests/fixtures/whatsapp/meta_text_message.json`, `meta_interactive_*.json`) and carry the
 `X-Hub-Signature-256` of `bot.transports.whatsapp.sign`.
 
 Everything is bounded: the number of messages, and a deadline after which the driver stops

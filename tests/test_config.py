@@ -187,8 +187,10 @@ def test_unknown_key_names_its_path() -> None:
 
 def test_yaml_syntax_error_gives_line_and_column() -> None:
     message = error_of("locale: fr\nhours:\n  open: '08:00'\n   close: '18:00'\n", "conf/c.yaml")
-    assert message == ("conf/c.yaml:4:4: expected <block end>, but found "
-                       "'<block mapping start>'")
+    assert message.startswith("conf/c.yaml:4:4: line 4 is indented with 3 spaces")
+    assert "indent this line with 2 spaces" in message
+    assert message.endswith("(YAML said: expected <block end>, but found "
+                            "'<block mapping start>', at line 4)")
     message = error_of("locale: fr\nhours: {open: '08:00', close: [}\n")
     assert message == "config.yaml:2:32: expected the node content, but found '}'"
 

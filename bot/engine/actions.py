@@ -12,16 +12,16 @@ from bot.domain import Question, Signature
 from bot.engine import digest, questions
 from bot.engine.checks import normal_qid
 from bot.engine.turn import Turn
+from bot.flows.contract import QUESTION_PARTS, SIGNATURE
 from bot.flows.model import Target
 
 ActionFn = Callable[[Turn], Target | None]
 
-QUESTION_PARTS = ("context", "analysis", "ask")
 
 
 def sign_charter(turn: Turn) -> Target | None:
     """Record the acceptance: typed name, date, channel, charter version (article "Signatures")."""
-    name = " ".join(str(turn.answers.pop("signature_name", "")).split())
+    name = " ".join(str(turn.answers.pop(SIGNATURE, "")).split())
     turn.person.signatures.append(
         Signature(
             version=turn.engine.charter_version,

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 
 from bot.engine import actions, consent, digest, questions
 from bot.engine.turn import Turn
-from bot.flows.model import Target
+from bot.flows.contract import ANSWER_STEP
 
-ANSWER_STEP = Target("mentor", "answer_text")
 _REPLY = re.compile(r"^\s*(q\d+)\s+(.+)$", re.IGNORECASE | re.DOTALL)
 
 
@@ -58,8 +57,8 @@ def _reply(turn: Turn, args: str) -> None:
         turn.say("reply_unknown", qid=qid)
         return
     step = turn.engine.flows.step(ANSWER_STEP)
-    if step is None:  # a deployment without the mentor flow: answer directly
-        questions.answer(turn, qid, match.group(2).strip())
+    if step is None:  # never with validated flows (bot.flows.contract): never unscreened
+        turn.say("reply_usage")
         return
     turn.answers["qid"] = qid
     turn.state["flow"], turn.state["step"] = step.flow, step.id

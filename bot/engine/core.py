@@ -26,7 +26,8 @@ from bot.engine.guard import Guard
 from bot.engine.people import Directory, Profile
 from bot.engine.texts import REQUIRED_TEXTS
 from bot.engine.turn import Party, Turn
-from bot.flows.loader import load_flows
+from bot.flows.contract import QID, SIGNATURE
+from bot.flows.loader import CONTRACT, load_flows
 from bot.flows.machine import build_machines
 from bot.flows.model import Expect, FlowSet, Step
 from bot.i18n import Catalogs, gettext
@@ -59,7 +60,7 @@ class Engine:
         self.config = config
         self.store = store
         self.clock = clock
-        self.flows = flows or load_flows(config.paths.flows, REQUIRED_TEXTS)
+        self.flows = flows or load_flows(config.paths.flows, REQUIRED_TEXTS, CONTRACT)
         self.catalogs = catalogs or Catalogs(config.paths.locales, config.locale)
         self.machines = build_machines(self.flows)
         self.actions = Actions()
@@ -322,9 +323,9 @@ class Engine:
                     message = gettext(spec.error)
                 turn.send(turn.party, message)
                 return
-        if step.save != "signature_name":  # the signature is journaled by its action
+        if step.save != SIGNATURE:  # the signature is journaled by its action
             # About a question (an answer, a redirection, a follow-up): erasure finds it.
-            about = turn.answers.get("qid") if step.save != "qid" else None
+            about = turn.answers.get(QID) if step.save != QID else None
             turn.journal(turn.party, "in", text, qid=str(about) if about else None)
         if step.save:
             turn.answers[step.save] = text.strip()

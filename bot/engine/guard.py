@@ -20,6 +20,7 @@ from bot.domain import Flag
 from bot.engine import trace
 from bot.engine.choices import pick
 from bot.errors import UserError
+from bot.flows.contract import QUESTION_PARTS, SIGNATURE
 from bot.flows.model import Expect, Step
 from bot.i18n import gettext
 from bot.ops import metrics
@@ -55,7 +56,6 @@ PENDING_KEY = "identifying"
 WAIVER_KEY = "identifying_waiver"
 NUMBERS_KEY = "identifying_numbers"
 MAX_NUMBER_SCOPES = 8
-QUESTION_PARTS = ("context", "analysis", "ask")
 
 
 @dataclass
@@ -344,12 +344,12 @@ class Guard:
 
         spans = self._spans(turn, text)
         waiver = turn.state.pop(WAIVER_KEY, None)
-        if waiver == [step.flow, step.id] or step.save == "signature_name":
+        if waiver == [step.flow, step.id] or step.save == SIGNATURE:
             # Names declared not identifying, or a signature (a name, by design).
             spans = [s for s in spans if s.kind not in {SpanKind.PERSON, SpanKind.ORGANISATION}]
         if not spans:
             return text
-        if "confidentiality" in step.policies:
+        if step.confidential:  # every free-text step unless its YAML opts out
             self._hold(turn, step, text, spans)
             return None
         log.info("identifying masked person=%s step=%s:%s", turn.profile.id, step.flow, step.id)

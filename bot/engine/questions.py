@@ -14,6 +14,7 @@ from bot.domain import Question, QuestionStatus, ThreadItem, ThreadKind
 from bot.domain.records import OPEN_STATUSES
 from bot.engine import trace
 from bot.engine.turn import Party, Turn
+from bot.flows.contract import ANSWER_STEP, FOLLOWUP_STEP, REDIRECT_STEP
 from bot.flows.model import Target
 from bot.policies.textnorm import fold
 
@@ -129,9 +130,9 @@ def close(turn: Turn, qid: str) -> None:
 
 # text key of the label -> (role, what it does)
 SHORTCUTS: dict[str, tuple[str, str]] = {
-    "digest_choice_reply": ("mentor", "mentor:answer_text"),
-    "digest_choice_redirect": ("mentor", "mentor:redirect_how"),
-    "answer_choice_followup": ("mentee", "question:followup"),
+    "digest_choice_reply": ("mentor", str(ANSWER_STEP)),
+    "digest_choice_redirect": ("mentor", str(REDIRECT_STEP)),
+    "answer_choice_followup": ("mentee", str(FOLLOWUP_STEP)),
     "answer_choice_close": ("mentee", "close"),
 }
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bot.errors import FlowError
+from bot.flows import contract as contract_module
 from bot.flows.model import CheckSpec, Choice, Expect, Flow, FlowSet, Step, Target
 from bot.flows.vocabulary import (
     ACTIONS,
@@ -27,9 +29,9 @@ from bot.flows.yamlsrc import Located, LocatedList, SourceError, Where, load_loc
 
 FILE_KEYS = {"flow", "description", "start", "steps", "texts", "routes"}
 STEP_KEYS = {"say", "again", "expect", "choices", "checks", "save", "action", "next", "policies",
-             "article"}
+             "article", "confidentiality"}
 CHOICE_KEYS = {"label", "next", "action"}
-ROUTES = ("charter", "mentee", "mentor")
+ROUTES = tuple(contract_module.ROUTES)
 MAX_FILES = 64
 
 
@@ -44,19 +46,33 @@ _LOCATED = re.compile(r"^(.*):(\d+):(\d+): ")
 class _Problems:
     def __init__(self) -> None:
         self.items: list[str] = []
+        self.roots: list[str] = []  # files that could not be read: the likely root causes
 
     def add(self, where: Where, message: str) -> None:
         self.items.append(f"{where}: {message}")
 
+    def root(self, problem: str) -> None:
+        self.roots.append(problem)
+
+    def __bool__(self) -> bool:
+        return bool(self.items or self.roots)
+
     def sorted(self) -> list[str]:
-        """By file, line and column, so that a trainer reads them from top to bottom."""
+        """A file that could not be read comes first: what is defined after its mistake is
+        missing, so other problems (an unknown step, a missing text) may only follow from it.
+        Then by file, line and column, so that a trainer reads them from top to bottom."""
         def key(item: str) -> tuple[str, int, int]:
             match = _LOCATED.match(item)
             if match is None:
                 return (item, 0, 0)
             return (match.group(1), int(match.group(2)), int(match.group(3)))
 
-        return sorted(dict.fromkeys(self.items), key=key)
+        rest = sorted(dict.fromkeys(self.items), key=key)
+        roots = list(self.roots)
+        if roots and rest:
+            roots[-1] += (f" [fix this first: the {len(rest)} problem(s) listed after it may "
+                          "only follow from it]")
+        return roots + rest
 
 
 def _key_where(node: Located, key: str) -> Where:
@@ -77,7 +93,10 @@ def _parse_target(raw: Any, flow: str) -> Target | None:
     return Target(flow, raw) if flow and STEP_ID_RE.match(raw) else None
 
 
-def _check_text(text: Any, where: Where, problems: _Problems, what: str) -> str | None:
+def _check_text(text: Any, where: Where, problems: _Problems, what: str,
+                deferred: list[tuple[str, Where]] | None = None) -> str | None:
+    """A text's shape and placeholders. A placeholder that is neither one the code fills nor
+    known yet goes to `deferred`: it is fine if some step saves an answer under that name."""
     if not isinstance(text, str) or not text.strip():
         problems.add(where, f"{what} must be a non-empty text")
         return None
@@ -85,7 +104,10 @@ def _check_text(text: Any, where: Where, problems: _Problems, what: str) -> str 
         if not NAME_RE.match(name):
             problems.add(where, f"placeholder {{{name}}} must be a plain name like {{name}}")
         elif name not in PLACEHOLDERS:
-            problems.add(where, f"unknown placeholder {{{name}}}")
+            if deferred is not None:
+                deferred.append((name, where))
+            else:
+                problems.add(where, f"unknown placeholder {{{name}}}")
     if lone_braces(text):
         problems.add(where, "a lone '{' or '}' (write '{{' or '}}' for a literal brace)")
     return clean_text(text)
@@ -117,6 +139,7 @@ class _Loader:
         self.route_where: dict[str, Where] = {}
         self.targets: list[tuple[Target, Where]] = []
         self.texts_at: list[Where] = []  # where each file's `texts:` is (missing texts go there)
+        self.deferred: list[tuple[str, Where]] = []  # placeholders that may be `save:` names
 
     def files(self) -> list[Path]:
         if not self.root.is_dir():
@@ -149,7 +172,7 @@ class _Loader:
         try:
             doc = load_located(path, shown)
         except SourceError as exc:
-            self.problems.items.append(str(exc))
+            self.problems.root(str(exc))
             return
         if doc is None:
             return
@@ -183,7 +206,7 @@ class _Loader:
             if isinstance(value, Located):
                 self._plural(key, value, kw)
                 continue
-            text = _check_text(value, kw, self.problems, f"text {key!r}")
+            text = _check_text(value, kw, self.problems, f"text {key!r}", self.deferred)
             if text is not None:
                 self.texts[key] = text
                 self.text_where[key] = kw
@@ -194,8 +217,8 @@ class _Loader:
             self.problems.add(where, f"text {key!r}: a text that varies with a number is a "
                               "mapping with exactly the keys 'one' and 'other'")
             return
-        forms = [_check_text(node[k], _key_where(node, k), self.problems, f"text {key}.{k}")
-                 for k in ("one", "other")]
+        forms = [_check_text(node[k], _key_where(node, k), self.problems, f"text {key}.{k}",
+                             self.deferred) for k in ("one", "other")]
         if forms[0] is None or forms[1] is None:
             return
         if "count" not in placeholders(forms[1]):
@@ -266,10 +289,11 @@ class _Loader:
                       f"(expected one of {', '.join(sorted(STEP_KEYS))})")
         say = None
         if "say" in raw:
-            say = _check_text(raw["say"], _key_where(raw, "say"), p, "'say'")
+            say = _check_text(raw["say"], _key_where(raw, "say"), p, "'say'", self.deferred)
         again = None
         if "again" in raw:
-            again = _check_text(raw["again"], _key_where(raw, "again"), p, "'again'")
+            again = _check_text(raw["again"], _key_where(raw, "again"), p, "'again'",
+                                self.deferred)
             if say is None:
                 p.add(_key_where(raw, "again"), "'again' is what a step says the next times: "
                       "it needs a 'say' for the first time")
@@ -327,10 +351,31 @@ class _Loader:
         if not isinstance(article, bool):
             p.add(_key_where(raw, "article"), "'article' must be true or false")
             article = False
+        confidential = self._confidentiality(raw, step_id, expect, policies)
         return Step(id=step_id, flow=flow, where=where, say=say, again=again, expect=expect,
                     choices=choices,
                     checks=checks, save=save, action=action, next=nxt, policies=tuple(policies),
-                    article=article)
+                    article=article, confidential=confidential)
+
+    def _confidentiality(self, raw: Located, step_id: str, expect: Expect,
+                         policies: list[str]) -> bool:
+        """Every free-text step is under the confidentiality policy (identifying data held,
+        the person asked) unless it says `confidentiality: false` (then masked silently)."""
+        if "confidentiality" not in raw:
+            return expect is Expect.TEXT
+        where = _key_where(raw, "confidentiality")
+        value = raw["confidentiality"]
+        if not isinstance(value, bool):
+            self.problems.add(where, "'confidentiality' must be true or false (false opts the "
+                              "step out: identifying data is then masked without asking)")
+            return expect is Expect.TEXT
+        if expect is not Expect.TEXT:
+            self.problems.add(where, "'confidentiality' only applies to expect: text")
+            return False
+        if not value and contract_module.CONFIDENTIALITY in policies:
+            self.problems.add(where, f"step {step_id!r} both lists the confidentiality policy "
+                              "and opts out of it: keep one")
+        return bool(value)
 
     def _choices(self, flow: str, step_id: str, raw: Located) -> tuple[Choice, ...]:
         node = raw.get("choices")
@@ -359,7 +404,8 @@ class _Loader:
                 self.problems.add(label_where,
                                   "a choice label cannot be a number (numbers pick choices)")
             else:
-                label = _check_text(label_raw, label_where, self.problems, "'label'")
+                label = _check_text(label_raw, label_where, self.problems, "'label'",
+                                    self.deferred)
             target = _parse_target(item.get("next"), flow)
             if target is None:
                 self.problems.add(_key_where(item, "next"),
@@ -411,7 +457,7 @@ class _Loader:
                 error = None
             else:
                 error = _check_text(item.get("error"), _key_where(item, "error"), self.problems,
-                                    "'error'")
+                                    "'error'", self.deferred)
             schema = CHECKS[name]
             params: dict[str, Any] = {}
             for key, value in item.items():
@@ -442,7 +488,8 @@ class _Loader:
                 out.append(CheckSpec(name=name, error=error, params=params))
         return tuple(out)
 
-    def finish(self, required_texts: Iterable[str]) -> FlowSet:
+    def finish(self, required_texts: Iterable[str],
+               contract: Contract | None = None) -> FlowSet:
         p = self.problems
         for key in ROUTES:
             if key not in self.routes:
@@ -461,11 +508,60 @@ class _Loader:
                   f"missing text {key!r} (needed by the bot; add it under 'texts:')")
         self._reachability()
         self._auto_loops()
-        if p.items:
+        self._saved_placeholders()
+        if contract is not None:
+            self._contract(contract)
+        if p:
             raise FlowError(p.sorted())
         return FlowSet(flows=self.flows, texts=self.texts, plurals=self.plurals,
                        homes={"mentee": self.routes["mentee"], "mentor": self.routes["mentor"]},
                        entry={"charter": self.routes["charter"]})
+
+    def _saves(self) -> dict[str, list[Step]]:
+        out: dict[str, list[Step]] = {}
+        for flow in self.flows.values():
+            for step in flow.steps.values():
+                if step.save:
+                    out.setdefault(step.save, []).append(step)
+        return out
+
+    def _saved_placeholders(self) -> None:
+        """A placeholder may name any answer a step saves (`save: goal` makes `{goal}`)."""
+        saves = self._saves()
+        for name, where in self.deferred:
+            if name not in saves:
+                self.problems.add(where, f"unknown placeholder {{{name}}}: no step saves an "
+                                  f"answer as {name!r} (add 'save: {name}' to the step that "
+                                  "asks for it, or fix the spelling)")
+
+    def _contract(self, contract: Contract) -> None:
+        """The steps and saved answers the code relies on (`bot.flows.contract`)."""
+        p = self.problems
+        for need in contract.steps:
+            flow = self.flows.get(need.target.flow or "")
+            where = flow.where if flow is not None else self._root_where()
+            step = flow.steps.get(need.target.step or "") if flow is not None else None
+            if step is None:
+                p.add(where, f"step '{need.target}' is missing, but the code relies on it "
+                      f"({need.why}); restore it or rename it back")
+                continue
+            if step.expect is not need.expect:
+                p.add(step.where, f"step '{need.target}' must be expect: {need.expect.value} "
+                      f"({need.why})")
+            if need.save is not None and step.save != need.save:
+                p.add(step.where, f"step '{need.target}' must keep 'save: {need.save}' "
+                      f"(the code reads that answer; {need.why})")
+        saves = self._saves()
+        for flow in self.flows.values():
+            for step in flow.steps.values():
+                used = [step.action] if step.action else []
+                used += [c.action for c in step.choices if c.action]
+                for action in used:
+                    for name in contract.action_reads.get(action, ()):
+                        if name not in saves:
+                            p.add(step.where, f"saved answer {name!r} is missing: action "
+                                  f"{action!r} reads it, but no step has 'save: {name}' "
+                                  "(restore it or rename it back)")
 
     def _edges(self, step: Step) -> list[Target]:
         out = [c.next for c in step.choices]
@@ -560,9 +656,28 @@ def flow_files(root: Path) -> list[Path]:
     return sorted(p for p in Path(root).glob("*.yaml") if not p.name.startswith("."))
 
 
-def load_flows(root: Path, required_texts: Iterable[str] = ()) -> FlowSet:
-    """Load every `*.yaml` of `root`; raise `FlowError` listing every problem."""
+@dataclass(frozen=True, slots=True)
+class Contract:
+    """What the code relies on in the flows (the deployment's is `CONTRACT`)."""
+
+    steps: tuple[contract_module.StepNeed, ...]
+    action_reads: dict[str, tuple[str, ...]]
+
+
+CONTRACT = Contract(steps=contract_module.STEPS, action_reads=contract_module.ACTION_READS)
+
+
+def load_flows(root: Path, required_texts: Iterable[str] = (),
+               contract: Contract | None = None) -> FlowSet:
+    """Load every `*.yaml` of `root`; raise `FlowError` listing every problem. With a
+    `contract`, the steps and saved answers the code relies on must be there too."""
     loader = _Loader(Path(root))
     for path in loader.files():
         loader.load_file(path)
-    return loader.finish(required_texts)
+    return loader.finish(required_texts, contract)
+
+
+def opt_outs(flowset: FlowSet) -> list[Step]:
+    """The free-text steps that opted out of the confidentiality policy."""
+    return [step for flow in flowset.flows.values() for step in flow.steps.values()
+            if step.expect is Expect.TEXT and not step.confidential]

@@ -59,6 +59,8 @@ class Step:
     next: Target | None = None
     policies: tuple[str, ...] = ()
     article: bool = False
+    # Under the confidentiality policy: every free-text step unless it opts out in its YAML.
+    confidential: bool = False
 
     def trigger(self, index: int | None = None) -> str:
         """The `transitions` event that leaves this step (by choice `index`, or by answer)."""

@@ -10,7 +10,7 @@ from bot.config import Config
 from bot.engine.texts import REQUIRED_TEXTS
 from bot.errors import FlowError, UserError
 from bot.flows.extract_all import source_messages
-from bot.flows.loader import load_flows
+from bot.flows.loader import CONTRACT, load_flows, opt_outs
 from bot.flows.vocabulary import lone_braces, placeholders
 
 
@@ -84,7 +84,7 @@ def validate_all(config: Config) -> str:
     problems: list[str] = []
     flowset = None
     try:
-        flowset = load_flows(config.paths.flows, REQUIRED_TEXTS)
+        flowset = load_flows(config.paths.flows, REQUIRED_TEXTS, CONTRACT)
     except FlowError as exc:
         problems.extend(exc.problems)
     problems.extend(check_catalogs(config.paths.flows, config.paths.locales))
@@ -95,7 +95,15 @@ def validate_all(config: Config) -> str:
     steps = sum(len(f.steps) for f in flowset.flows.values())
     catalogs = config.paths.locales.glob("*/LC_MESSAGES/messages.po")
     langs = sorted(p.parent.parent.name for p in catalogs)
-    return (
+    summary = (
         f"ok: {len(flowset.flows)} flows, {steps} steps, {len(flowset.texts)} texts; "
         f"catalogs: {', '.join(langs) or 'none'}"
     )
+    lines = [f"  {step.where}: {step.flow}:{step.id} (identifying data masked without asking)"
+             for step in opt_outs(flowset)]
+    if lines:
+        summary += "\nfree-text steps that opt out of the confidentiality policy:\n"
+        summary += "\n".join(lines)
+    else:
+        summary += "\nevery free-text step is under the confidentiality policy"
+    return summary

@@ -176,6 +176,13 @@ def load_located_text(text: str, shown: str) -> Any:
             problem = _CUSTOM_TAG
         elif "found character '\\t'" in problem:
             problem = "a tab cannot indent YAML: use spaces"
+        elif mark is not None:
+            from bot.flows.yamlhelp import explain
+
+            found = explain(text, exc)
+            if found is not None:
+                line, col, plain = found
+                raise SourceError(f"{shown}:{line}:{col}: {plain}") from None
         raise SourceError(f"{where}: {problem}") from None
     except yaml.YAMLError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid YAML"

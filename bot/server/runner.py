@@ -22,7 +22,8 @@ from telegram import Bot
 from bot.app import App, build_app
 from bot.clock import RealClock
 from bot.config import Config
-from bot.errors import UserError
+from bot.errors import FlowError, UserError
+from bot.flows.validate import check_catalogs
 from bot.messages import Outbound
 from bot.ops import metrics
 from bot.ops.probes import outbox_stats
@@ -174,7 +175,12 @@ class _Server(uvicorn.Server):
 
 
 def serve(config: Config) -> None:
-    """Run until SIGINT/SIGTERM."""
+    """Run until SIGINT/SIGTERM. Refuses to start with a missing or fuzzy translation: people
+    would silently read the French source instead (`mentorbot flows validate` lists them)."""
+    problems = check_catalogs(config.paths.flows, config.paths.locales)
+    if problems:
+        raise FlowError([*problems, "mentorbot: not started: translate the texts above "
+                         "(scripts/i18n.sh, then the catalogs), or remove the language"])
     # httpx logs every request URL at INFO, and a Bot API URL carries the bot's token.
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger(name).level))

@@ -21,7 +21,7 @@ from bot.engine.people import Directory
 from bot.engine.scheduler import JOBS
 from bot.engine.texts import REQUIRED_TEXTS
 from bot.errors import FlowError
-from bot.flows.loader import load_flows
+from bot.flows.loader import CONTRACT, load_flows
 from bot.flows.machine import build_machines, mermaid
 from bot.i18n import format_when, gettext
 
@@ -183,7 +183,7 @@ def reload_flows(engine: Engine) -> list[str]:
     """Load the flows again; on success the engine uses them at once. The problems, if any
     (`path:line:col: message`), and then the engine keeps the flows it had."""
     try:
-        flows = load_flows(engine.config.paths.flows, REQUIRED_TEXTS)
+        flows = load_flows(engine.config.paths.flows, REQUIRED_TEXTS, CONTRACT)
     except FlowError as exc:
         return list(exc.problems)
     engine.flows = flows

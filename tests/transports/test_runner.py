@@ -21,7 +21,7 @@ from tests.transports.conftest import TG_MENTEE, config_text
 from tests.transports.fake_telegram import FakeTelegram
 from tests.transports.quiet_server import wait_until
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parent.parent.parent  # the repository root
 RUNNING = re.compile(r"running host=(\S+) port=(\d+) telegram=(\w+) whatsapp=(\w+)")
 TIMEOUT = 30.0
 
