@@ -176,7 +176,7 @@ def test_inside_opening_hours_the_ack_says_today(conversation: Conversation) -> 
     assert any(
         line["text"].startswith(
             "Votre question Q1 est envoyée. Votre mentor la lira "
-            "pendant ses heures d'ouverture, aujourd'hui"
+            "aujourd'hui à partir de 13:00"
         )
         for line in out
     )

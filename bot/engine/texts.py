@@ -36,6 +36,7 @@ REQUIRED_TEXTS = frozenset(
     {
         "date_pattern",
         "date_short_pattern",
+        "time_pattern",
         "unknown_sender",
         "charter_first",
         "charter_changed",

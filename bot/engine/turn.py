@@ -194,9 +194,11 @@ class Turn:
         with self.engine.catalogs.use(target.profile.locale):
             return render(self.engine.flows.texts[key], self.params(target, params))
 
-    def when(self, moment: datetime, party: Party | None = None, short: bool = False) -> str:
+    def when(self, moment: datetime, party: Party | None = None, short: bool = False,
+             pattern: str | None = None) -> str:
+        """`moment` for `party`: the text key `pattern` names its pattern (default the date)."""
         target = party or self.party
-        key = "date_short_pattern" if short else "date_pattern"
+        key = pattern or ("date_short_pattern" if short else "date_pattern")
         with self.engine.catalogs.use(target.profile.locale):
             return format_when(moment, self.engine.flows.texts[key], self.engine.config.timezone)
 
