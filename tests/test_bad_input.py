@@ -80,7 +80,7 @@ def test_choices_by_label_any_case_or_number(conversation: Conversation) -> None
             say("2026-11-30T07:00:03+01:00", "console:alice", "1."),
         ]
     )
-    assert [line["text"][:2] for line in out[2:]] == ["1.", "2.", "3."]
+    assert [line["text"][:11] for line in out[2:]] == ["Article 1/6", "Article 2/6", "Article 3/6"]
 
 
 def test_emoji_only_text_is_explained(conversation: Conversation) -> None:

@@ -1053,3 +1053,44 @@ def test_module_never_reads_the_clock() -> None:
     source = Path(hours.__file__).read_text(encoding="utf-8")
     for forbidden in ("now(", "today(", "time.time", "utcnow", "monotonic"):
         assert forbidden not in source, forbidden
+
+
+# --------------------------------------------------------------------------------------------
+# next_digest: what an acknowledgement promises (issue 14, item 3)
+
+DIGESTS = (time(8), time(13))
+
+
+@pytest.mark.parametrize(
+    ("sent", "expected"),
+    [
+        (paris(2026, 12, 4, 17, 15), paris(2026, 12, 7, 8)),  # Friday after 13:00 -> Monday
+        (paris(2026, 11, 30, 13, 18), paris(2026, 12, 1, 8)),  # Monday after 13:00 -> Tuesday
+        (paris(2026, 11, 30, 10), paris(2026, 11, 30, 13)),  # before today's second digest
+        (paris(2026, 11, 30, 13), paris(2026, 12, 1, 8)),  # exactly at a digest: it has run
+        (paris(2026, 11, 28, 23), paris(2026, 11, 30, 8)),  # Saturday night
+        (paris(2026, 12, 24, 18, 30), paris(2026, 12, 28, 8)),  # Christmas and a weekend
+        (paris(2026, 11, 10, 14), paris(2026, 11, 12, 8)),  # Armistice on Wednesday
+    ],
+)
+def test_next_digest(sent: datetime, expected: datetime) -> None:
+    assert_instant(charter().next_digest(sent, DIGESTS) or sent, expected)
+
+
+def test_next_digest_skips_absences_and_unreadable_times() -> None:
+    away = (Absence(date(2026, 11, 30), date(2026, 12, 2)),)
+    assert_instant(charter().next_digest(paris(2026, 11, 30, 7), DIGESTS, away) or utc(2000, 1, 1),
+                   paris(2026, 12, 3, 8))
+    # A digest time outside the hours is never sent, so it is never promised.
+    assert_instant(charter().next_digest(paris(2026, 11, 30, 10), (time(7), time(19), time(9)))
+                   or utc(2000, 1, 1), paris(2026, 12, 1, 9))
+
+
+def test_next_digest_none_when_no_digest_can_be_sent() -> None:
+    assert charter().next_digest(paris(2026, 11, 30, 10), ()) is None
+    assert charter().next_digest(paris(2026, 11, 30, 10), (time(7), time(19))) is None
+
+
+def test_next_digest_needs_an_aware_instant() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        charter().next_digest(datetime(2026, 11, 30, 10), DIGESTS)

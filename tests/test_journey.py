@@ -28,10 +28,10 @@ def test_charter_is_shown_article_by_article_then_signed(conversation: Conversat
     assert texts[0].startswith("Bienvenue")
     assert texts[1].startswith("Charte d'usage de WhatsApp")
     for n in range(1, 7):
-        assert any(t.startswith(f"{n}. ") for t in texts), n
+        assert any(t.startswith(f"Article {n}/6\n{n}. ") for t in texts), n
     assert "Merci Alice Durand. La charte est signée le lundi 30 novembre à 07:00" in texts[-2]
     assert out[-1]["choices"][0] == "Poser une question"
-    article = next(line for line in out if line["text"].startswith("1. Nature"))
+    article = next(line for line in out if line["text"].startswith("Article 1/6\n1. Nature"))
     assert article["choices"] == ["J'accepte", "Je n'accepte pas"]
 
 
@@ -149,8 +149,8 @@ def test_a_redelivered_message_is_handled_once(conversation: Conversation) -> No
         say("2026-11-30T07:00:02+01:00", "console:alice", "1", id="m2"),
     ]
     out = conversation.run(events)
-    assert len([line for line in out if line["text"].startswith("1. Nature")]) == 1
-    assert not [line for line in out if line["text"].startswith("2. Confidentialité")]
+    assert len([line for line in out if "\n1. Nature" in line["text"]]) == 1
+    assert not [line for line in out if "\n2. Confidentialité" in line["text"]]
 
 
 def test_review_offers_send_edit_cancel_and_edit_returns_to_review(

@@ -48,7 +48,8 @@ def test_a_changed_charter_text_asks_everyone_to_sign_again(tmp_path: Path, conf
     out = Conversation(changed).run(
         signing("console:alice", "Alice Durand", "2026-12-01T07:10")[1:]
     )
-    assert "Merci Alice Durand" in out[-2]["text"]
+    assert "Merci Alice Durand" in out[-3]["text"]
+    assert out[-2]["text"].endswith("ont changé :\n• 3. Temporalité et modalités de réponse")
     record = export(build_app(changed, VirtualClock(NOW)).engine, "console:alice")
     versions = [s["version"] for s in record["charter"]]
     assert len(versions) == 2 and versions[0] != versions[1]

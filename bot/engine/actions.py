@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.domain import Question, Signature
-from bot.engine import digest, questions
+from bot.engine import charter, digest, questions
 from bot.engine.checks import normal_qid
 from bot.engine.turn import Turn
 from bot.flows.contract import QUESTION_PARTS, SIGNATURE
@@ -22,6 +22,16 @@ ActionFn = Callable[[Turn], Target | None]
 def sign_charter(turn: Turn) -> Target | None:
     """Record the acceptance: typed name, date, channel, charter version (article "Signatures")."""
     name = " ".join(str(turn.answers.pop(SIGNATURE, "")).split())
+    flows = turn.engine.flows
+    before = turn.state.get(charter.SIGNED_ARTICLES)
+    renewed = bool(turn.person.signatures) and all(
+        s.version != turn.engine.charter_version for s in turn.person.signatures)
+    if renewed and isinstance(before, dict):
+        changed = [step.id for step in charter.changed_since(flows, before)]
+        if changed:
+            turn.state[charter.CHANGED] = changed
+    turn.state[charter.SIGNED_ARTICLES] = charter.article_digests(flows)
+    turn.state.pop(charter.READING, None)
     turn.person.signatures.append(
         Signature(
             version=turn.engine.charter_version,
@@ -37,6 +47,18 @@ def sign_charter(turn: Turn) -> Target | None:
             turn.uow.rename(turn.profile.id, name)
     turn.journal(turn.party, "in", name, kind="signature")
     return None
+
+
+def resume_charter(turn: Turn) -> Target | None:
+    """Back to the article the person was reading (the one refused); None: the choice's own
+    next step (the start of the charter)."""
+    at = turn.state.get(charter.READING)
+    entry = turn.engine.flows.entry["charter"]
+    if not isinstance(at, str) or entry.flow is None:
+        return None
+    target = Target(entry.flow, at)
+    step = turn.engine.flows.step(target)
+    return target if step is not None and step.article else None
 
 
 def new_question(turn: Turn) -> Target | None:
@@ -161,6 +183,7 @@ def add_followup(turn: Turn) -> Target | None:
 
 ACTIONS: dict[str, ActionFn] = {
     "sign_charter": sign_charter,
+    "resume_charter": resume_charter,
     "new_question": new_question,
     "submit_question": submit_question,
     "discard_question": discard_question,

@@ -65,18 +65,37 @@ def _reply(turn: Turn, args: str) -> None:
     turn.engine.answer_step(turn, step, match.group(2).strip())
 
 
+# An absence longer than this is a typo in the year, not a plan (and it would close the
+# calendar beyond what `next_opening` searches).
+_LONGEST_ABSENCE_DAYS = 366
+
+_DATE_ERRORS = {
+    "empty": "absence_usage",
+    "unknown": "absence_bad_date",
+    "invalid": "absence_invalid_date",
+    "too_many": "absence_too_many",
+    "order": "absence_order",
+}
+
+
 def _absence(turn: Turn, args: str) -> None:
-    """`/absence FROM TO` closes the mentor's hours on those dates; `/absence` lists them;
-    `/absence annuler` removes those not yet over."""
+    """`/absence DATES` closes the mentor's hours on those dates (one date or a range, typed
+    as people do: 21/12, 21/12/2026, 21 déc., du 21/12 au 3/01); `/absence` lists them;
+    `/absence annuler` removes those not yet over. The range understood is said back."""
     from datetime import date
 
     from bot.domain import Absence
+    from bot.i18n.dates import DateError, parse_date_range
 
     stored = turn.person.absences
     words = args.split()
     today = turn.now.astimezone(turn.engine.calendar.tz).date()
     if not words:
-        current = [f"{a.start} → {a.end}" for a in stored if date.fromisoformat(a.end) >= today]
+        current = [
+            turn.text("absence_item", since=turn.when_day(date.fromisoformat(a.start)),
+                      until=turn.when_day(date.fromisoformat(a.end)))
+            for a in stored if date.fromisoformat(a.end) >= today
+        ]
         if current:
             turn.say("absence_list", items="\n".join(current))
         else:
@@ -87,14 +106,28 @@ def _absence(turn: Turn, args: str) -> None:
         turn.say("absence_cleared")
         return
     try:
-        start, end = (date.fromisoformat(w) for w in words[:2]) if len(words) == 2 else (None, None)
-    except ValueError:
-        start = end = None
-    if start is None or end is None or end < start or end < today:
-        turn.say("absence_usage")
+        start, end = parse_date_range(args, today)
+    except DateError as error:
+        if error.dates is not None:
+            first, last = error.dates
+            turn.say(_DATE_ERRORS[error.kind], since=turn.when_day(first),
+                     until=turn.when_day(last))
+        else:
+            # What is echoed was typed by the mentor: mask anything identifying first.
+            turn.say(_DATE_ERRORS[error.kind], text=turn.engine.guard.redact(turn, error.text))
+        return
+    since, until = turn.when_day(start), turn.when_day(end)
+    if end < today:
+        turn.say("absence_past", since=since, until=until)
+        return
+    if (end - start).days >= _LONGEST_ABSENCE_DAYS:
+        turn.say("absence_too_long", since=since, until=until)
         return
     stored.append(Absence(start.isoformat(), end.isoformat()))
-    turn.say("absence_added", since=turn.when_day(start), until=turn.when_day(end))
+    if start == end:
+        turn.say("absence_added_day", since=since)
+    else:
+        turn.say("absence_added", since=since, until=until)
 
 
 def _forget(turn: Turn, args: str) -> None:

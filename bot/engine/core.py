@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from bot.clock import Clock
 from bot.config import Config
 from bot.domain import PersonData
-from bot.engine import commands, consent, questions
+from bot.engine import charter, commands, consent, questions
 from bot.engine.actions import Actions
 from bot.engine.charter import charter_version, signed
 from bot.engine.checks import CHECKS
@@ -243,7 +243,7 @@ class Engine:
         if not is_signed and turn.state.get("flow") != self.flows.entry["charter"].flow:
             key = "charter_changed" if turn.person.signatures else "charter_first"
             turn.say(key)
-            turn.state.pop("answers", None)
+            charter.suspend(turn.state, self.flows, turn.home())
             turn.enter(self.flows.entry["charter"])
             return
         if turn.state.get("pending") == "identifying" and self.guard.pending(turn, text):

@@ -103,16 +103,27 @@ def followup(turn: Turn, qid: str, text: str) -> None:
 
 
 def acknowledge(turn: Turn, qid: str, key: str) -> None:
-    """Say when the mentor will read it (article 3): today, or at their next opening."""
+    """Say when the mentor will receive it (article 3): the next digest sent to that mentor,
+    after the configured digest times, open days, holidays and the mentor's absences."""
     engine = turn.engine
     absences = engine.absences_of(turn.profile.mentor, turn.uow)
-    if engine.calendar.is_open(turn.now, absences):
-        trace.hours(turn, True)
-        turn.say(f"{key}_open", qid=qid)
-    else:
-        opening = engine.calendar.next_opening(turn.now, absences)
+    calendar = engine.calendar
+    digest = calendar.next_digest(turn.now, engine.config.digest.times, absences)
+    if digest is None:  # no digest time inside the hours: read at the next opening
+        opening = calendar.next_opening(turn.now, absences)
         trace.hours(turn, False, opening)
         turn.say(f"{key}_closed", qid=qid, when=turn.when(opening))
+        return
+    # "Today at 13:00" while the mentor's hours are running; outside them (before 08:00 too)
+    # the full date, with the hours recalled.
+    local_day = turn.now.astimezone(calendar.tz).date()
+    today = digest.astimezone(calendar.tz).date() == local_day
+    if today and calendar.is_open(turn.now, absences):
+        trace.hours(turn, True, digest)
+        turn.say(f"{key}_open", qid=qid, when=turn.when(digest, pattern="time_pattern"))
+    else:
+        trace.hours(turn, False, digest)
+        turn.say(f"{key}_closed", qid=qid, when=turn.when(digest))
 
 
 def close(turn: Turn, qid: str) -> None:

@@ -39,9 +39,13 @@ REQUIRED_TEXTS = frozenset(
     {
         "date_pattern",
         "date_short_pattern",
+        "time_pattern",
         "unknown_sender",
         "charter_first",
         "charter_changed",
+        "charter_article_position",
+        "charter_articles_changed",
+        "charter_resumed",
         "state_reset",
         "empty_message",
         "emoji_only",

@@ -70,8 +70,8 @@ def identifying(turn: Turn, spans: Sequence[Span]) -> None:
                             "flagged" if marks else "clear", marks))
 
 
-def hours(turn: Turn, is_open: bool, opening: datetime | None = None) -> None:
+def hours(turn: Turn, today: bool, until: datetime) -> None:
+    """The acknowledgement's promise: the mentor reads it today, or on a later day, `until`."""
     if turn.engine in _observers:
         _note(turn, Verdict(turn.profile.id, turn.source, "hours",
-                            "open" if is_open else "closed",
-                            until=opening.isoformat() if opening else ""))
+                            "today" if today else "later", until=until.isoformat()))

@@ -207,9 +207,11 @@ class Turn:
         with self.engine.catalogs.use((party or self.party).profile.locale):
             return join_words(items)
 
-    def when(self, moment: datetime, party: Party | None = None, short: bool = False) -> str:
+    def when(self, moment: datetime, party: Party | None = None, short: bool = False,
+             pattern: str | None = None) -> str:
+        """`moment` for `party`: the text key `pattern` names its pattern (default the date)."""
         target = party or self.party
-        key = "date_short_pattern" if short else "date_pattern"
+        key = pattern or ("date_short_pattern" if short else "date_pattern")
         with self.engine.catalogs.use(target.profile.locale):
             return format_when(moment, self.engine.flows.texts[key], self.engine.config.timezone)
 
@@ -253,6 +255,12 @@ class Turn:
             text = fill(gettext(say), self.params(self.party, extra or {}))
             labels = tuple(gettext(c.label) for c in step.choices)
         if step.article:
+            from bot.engine import charter
+
+            at = charter.position(self.engine.flows, step)
+            if at is not None:  # "Article 3/6", above the article's own text
+                text = self.text("charter_article_position", count=at[0], total=at[1]) + "\n" + text
+            self.state[charter.READING] = step.id
             # The charter's text is journaled by reference (version and article), not whole.
             kept = f"{self.engine.charter_version}:{step.id}"
             self.send(self.party, text, labels, kind="charter_article", journal_text=kept)
@@ -262,11 +270,27 @@ class Turn:
     def home(self) -> Target:
         return self.engine.flows.homes[self.profile.role]
 
+    def after_charter(self) -> Target | None:
+        """On the way home after signing again: say which articles changed, and the step the
+        new charter interrupted (the person's answers kept), if any."""
+        from bot.engine import charter
+
+        changed = self.state.pop(charter.CHANGED, None)
+        if isinstance(changed, list) and changed:
+            steps = [s for s in self.engine.flows.charter_articles() if s.id in changed]
+            with self.engine.catalogs.use(self.profile.locale):
+                titles = [gettext(s.say).strip().splitlines()[0] for s in steps if s.say]
+            self.say("charter_articles_changed", articles="\n".join(f"• {t}" for t in titles))
+        target = charter.resume_point(self.state, self.engine.flows)
+        if target is not None:
+            self.say("charter_resumed")
+        return target
+
     def enter(self, target: Target) -> None:
         """Move to `target`, run what the steps on the way do, stop where input is awaited."""
         for _ in range(MAX_AUTO_STEPS):
             if target.is_home:
-                target = self.home()
+                target = self.after_charter() or self.home()
             step = self.engine.flows.step(target)
             if step is None:  # cannot happen with a validated flow set
                 target = self.home()

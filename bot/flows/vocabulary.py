@@ -13,6 +13,8 @@ import re
 ACTIONS: dict[str, str] = {
     "sign_charter": "records the signature (name typed in the step, date, channel, "
                     "charter version)",
+    "resume_charter": "goes back to the charter's article the person was reading (the one "
+                      "refused), else to the choice's next step",
     "new_question": "starts an empty question draft",
     "submit_question": "sends the drafted question to the mentor and acknowledges it",
     "discard_question": "throws the draft away",
@@ -46,7 +48,7 @@ PLACEHOLDERS = frozenset({
     "name", "mentor", "mentee", "date", "when", "qid", "context", "analysis", "ask", "count",
     "limit", "command", "commands", "kind", "found", "status", "text", "articles", "version",
     "since", "until", "flags", "items", "mentees", "resources", "id", "label", "who", "code",
-    "link",
+    "link", "total",
 })
 
 PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")

@@ -345,3 +345,30 @@ class Calendar:
                         found.add(instant)
             day += _ONE_DAY
         return [instant.astimezone(self._tz) for instant in sorted(found)]
+
+    def next_digest(
+        self,
+        after: datetime,
+        times: Sequence[time],
+        absences: Sequence[Absence] = (),
+    ) -> datetime | None:
+        """The first digest instant strictly after `after` (what a message sent now waits for).
+
+        None when no digest time can ever fall inside the opening hours (no times, or all
+        outside the hours); a CalendarError when absences close every day of the horizon.
+        """
+        instant = _require_aware(after, "after")
+        if not times:
+            return None
+        horizon = instant + timedelta(days=SEARCH_HORIZON_DAYS)
+        start = instant
+        while start < horizon:
+            # Jump over closed stretches (weekends, holidays, absences) to the next open
+            # day, then look at the digest times of the days around it.
+            opening = self.next_opening(start, absences).astimezone(UTC)
+            until = opening + 2 * _ONE_DAY
+            found = self.digest_instants(start, until, times, absences)
+            if found:
+                return found[0]
+            start = until
+        return None

@@ -7,6 +7,7 @@ shape, this module is the only one of the studio to adapt.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,6 +25,9 @@ from bot.errors import FlowError
 from bot.flows.loader import CONTRACT, load_flows
 from bot.flows.machine import build_machines, mermaid
 from bot.i18n import format_when, gettext
+from bot.store import Store
+
+log = logging.getLogger(__name__)
 
 STUDIO_TEXTS = ("studio_", "kind_")  # the page's own texts, and the kinds of identifying data
 
@@ -149,11 +153,35 @@ def next_digest(app: App, now: datetime) -> datetime | None:
     return None
 
 
-def last_run(engine: Engine) -> datetime | None:
-    """The latest instant the store's scheduler reached: the virtual clock resumes there."""
-    with engine.store.read() as uow:
+def last_run(store: Store) -> datetime | None:
+    """The latest instant the store's scheduler reached: the clock never resumes before it."""
+    with store.read() as uow:
         runs = [uow.job_last_run(job) for job in JOBS]
     return max((datetime.fromisoformat(r) for r in runs if r), default=None)
+
+
+# The studio's virtual clock is kept with the demo's data, as the web channel's own state,
+# so that a restart resumes at the same virtual time and the journal stays in order.
+CLOCK_OWNER, CLOCK_KEY = "studio", "clock"
+
+
+def saved_clock(store: Store) -> datetime | None:
+    """The virtual time the studio had reached on this data, if it ever ran on it."""
+    with store.read() as uow:
+        value = uow.transport_get(CLOCK_OWNER, CLOCK_KEY)
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        log.warning("studio clock unreadable in the store; ignored")
+        return None
+    return when if when.tzinfo is not None else None
+
+
+def save_clock(store: Store, now: datetime) -> None:
+    with store.turn() as uow:
+        uow.transport_put(CLOCK_OWNER, CLOCK_KEY, now.isoformat())
 
 
 def flow_names(engine: Engine) -> list[str]:

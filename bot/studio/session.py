@@ -20,6 +20,7 @@ from bot.clock import VirtualClock
 from bot.config import Config
 from bot.engine import trace
 from bot.messages import Inbound, Outbound
+from bot.store import open_store
 from bot.studio import inspect
 from bot.studio.render import Rendered, render
 from bot.studio.story import Step
@@ -61,14 +62,25 @@ class Bubble:
 class Session:
     def __init__(self, config: Config, start: datetime, changed: Callable[[], None],
                  resume: bool = False) -> None:
-        """`resume`: start where the store's scheduler left off when that is later."""
+        """`resume`: continue at the virtual time kept with the data, if any (not `start`).
+
+        Without `resume`, `start` is used, but never before the time kept with the data nor
+        before the scheduler's last run: time only moves forward, so the journal stays in order.
+        """
         self.config = config
-        self.clock = VirtualClock(start)
-        self.app = build_app(config, self.clock)
+        store = open_store(config, exclusive=True)
+        try:
+            saved = inspect.saved_clock(store)
+            if resume and saved is not None:
+                start = saved
+            start = max([start, *(t for t in (saved, inspect.last_run(store)) if t)])
+            self.clock = VirtualClock(start)
+            self.app = build_app(config, self.clock, store=store)
+        except BaseException:
+            store.close()
+            raise
         self.engine = self.app.engine
-        last = inspect.last_run(self.engine) if resume else None
-        if last is not None and last > self.clock.now():
-            self.clock.set(last)
+        inspect.save_clock(store, self.clock.now())
         self.tz = ZoneInfo(config.timezone)
         self._changed = changed
         self._ids = itertools.count(1)
@@ -160,6 +172,7 @@ class Session:
         await asyncio.to_thread(run)
         if when > self.clock.now():
             self.clock.set(when)
+        await asyncio.to_thread(inspect.save_clock, self.engine.store, self.clock.now())
         await self.dispatcher.submit(sent)
         self.dispatcher.retry_now()  # held messages (none on the web) go out when due
         await self.dispatcher.idle()
