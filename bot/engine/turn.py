@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from babel.dates import format_date
 
 from bot.domain import JournalEntry, OutboxEntry, PersonData
+from bot.engine import prompts
 from bot.engine.people import Profile
 from bot.engine.texts import fill, render
 from bot.flows.model import Expect, Step, Target
@@ -141,17 +142,35 @@ class Turn:
         qid: str | None = None,
         journal_text: str | None = None,
         volatile: bool = False,
+        options: tuple[tuple[str, str], ...] | None = None,
+        step: str | None = None,
+        prompt: str | None = None,
     ) -> None:
         """Queue a message already in the recipient's language and journal it (as
         `journal_text` when the journal keeps less than what is sent). `volatile`: what is
-        sent must not be kept at all (quoted identifying data): never written to the outbox."""
+        sent must not be kept at all (quoted identifying data): never written to the outbox.
+
+        A message with choices (or a step's prompt) becomes the recipient's current prompt
+        (`bot.engine.prompts`): `options` says what each choice does when it does not answer
+        the step or the pending question; `prompt` re-shows an existing prompt under its key."""
         key = self._key()
+        meta: dict[str, str] = {}
+        if choices or step is not None:
+            prompt_key = prompt or prompts.key_of(key)
+            prompts.register(
+                party.data,
+                self.source,
+                prompts.Prompt(prompt_key, choices, options, step),
+            )
+            if choices:
+                meta["prompt"] = prompt_key
         self.out.append(
             Outbound(
                 to=party.profile.id,
                 text=text,
                 choices=choices,
                 key=key,
+                meta=meta,
                 volatile=volatile,
                 about=qid,
             )
@@ -173,6 +192,7 @@ class Turn:
         entry: str = "message",
         about: str | None = None,
         journal_params: dict[str, Any] | None = None,
+        options: tuple[tuple[str, str], ...] | None = None,
         **params: Any,
     ) -> None:
         """Say the text `key` of `flows/system.yaml` to `party` (default: the sender).
@@ -186,7 +206,7 @@ class Turn:
                 kept = render(source, self.params(target, {**params, **journal_params}))
             labels = tuple(fill(gettext(c), self.params(target, params)) for c in choices)
         self.send(target, text, labels, kind=entry, qid=about, journal_text=kept,
-                  volatile=journal_params is not None)
+                  volatile=journal_params is not None, options=options)
 
     def text(self, key: str, party: Party | None = None, **params: Any) -> str:
         """The text `key`, rendered for `party`, without sending it."""
@@ -234,9 +254,10 @@ class Turn:
         if step.article:
             # The charter's text is journaled by reference (version and article), not whole.
             kept = f"{self.engine.charter_version}:{step.id}"
-            self.send(self.party, text, labels, kind="charter_article", journal_text=kept)
+            self.send(self.party, text, labels, kind="charter_article", journal_text=kept,
+                      step=f"{step.flow}:{step.id}")
             return
-        self.send(self.party, text, labels)
+        self.send(self.party, text, labels, step=f"{step.flow}:{step.id}")
 
     def home(self) -> Target:
         return self.engine.flows.homes[self.profile.role]

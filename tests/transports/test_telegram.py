@@ -80,9 +80,12 @@ async def test_choices_are_an_inline_keyboard_of_short_callback_data(world: Worl
     await world.tg_say(TG_MENTEE, "/start", "1")
     article = tg.sent(TG_MENTEE)[-1]
     assert str(article["text"]).startswith("1. Nature")
-    assert article["reply_markup"] == {"inline_keyboard": [
-        [{"text": "J'accepte", "callback_data": "c:1"}],
-        [{"text": "Je n'accepte pas", "callback_data": "c:2"}]]}
+    rows = article["reply_markup"]["inline_keyboard"]
+    assert [[b["text"] for b in row] for row in rows] == [["J'accepte"], ["Je n'accepte pas"]]
+    # each button carries the key of its prompt and the choice's number
+    datas = [row[0]["callback_data"] for row in rows]
+    key = datas[0].split(":")[1]
+    assert datas == [f"c:{key}:1", f"c:{key}:2"] and len(key) == 10 and key.isalnum()
     welcome = tg.sent(TG_MENTEE)[0]
     assert "reply_markup" not in welcome
     # a press of the second button refuses the charter: the press is the choice's number

@@ -98,15 +98,19 @@ async def test_choices_become_reply_buttons_or_a_list(world: World) -> None:
     article = next(p for p in payloads if p["type"] == "interactive"
                    and p["interactive"]["body"]["text"].startswith("1. Nature"))
     assert article["interactive"]["type"] == "button"
-    assert article["interactive"]["action"]["buttons"] == [
-        {"type": "reply", "reply": {"id": "c:1", "title": "J'accepte"}},
-        {"type": "reply", "reply": {"id": "c:2", "title": "Je n'accepte pas"}}]
+    buttons = article["interactive"]["action"]["buttons"]
+    key = buttons[0]["reply"]["id"].split(":")[1]  # the key of the prompt, on every button
+    assert buttons == [
+        {"type": "reply", "reply": {"id": f"c:{key}:1", "title": "J'accepte"}},
+        {"type": "reply", "reply": {"id": f"c:{key}:2", "title": "Je n'accepte pas"}}]
     menu = payloads[-1]["interactive"]
     assert menu["type"] == "list"
     assert menu["action"]["button"] == "Options"
     rows = menu["action"]["sections"][0]["rows"]
     assert 3 < len(rows) <= 10
-    assert [r["id"] for r in rows] == [f"c:{i}" for i in range(1, len(rows) + 1)]
+    menu_key = rows[0]["id"].split(":")[1]
+    assert menu_key != key
+    assert [r["id"] for r in rows] == [f"c:{menu_key}:{i}" for i in range(1, len(rows) + 1)]
     assert rows[0]["title"] == "Poser une question"
     assert all(len(r["title"]) <= 24 for r in rows)
 
