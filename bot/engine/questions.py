@@ -53,6 +53,7 @@ def answer(turn: Turn, qid: str, text: str) -> bool:
         text=text,
         ask=question.ask,
         choices=choices,
+        options=(("followup", qid), ("close", qid)),
     )
     turn.say("reply_sent", qid=qid, mentee=mentee.profile.name or mentee.profile.id)
     return True

@@ -521,3 +521,23 @@ async def test_a_lone_surrogate_never_blocks_an_outbox(world: World) -> None:
     assert bodies(world, WA_MENTEE)
     for text in bodies(world, WA_MENTEE):
         text.encode("utf-8")
+
+
+async def test_a_reply_id_names_its_prompt_and_an_old_one_is_told_so(world: World) -> None:
+    """Issue 14: the interactive reply id carries the prompt's key; an old button is answered
+    "no longer current" with the current choices, a current one works."""
+    assert world.graph is not None
+    await sign_up(world, WA_MENTEE, "Chloé Petit")
+    payloads = world.graph.accepted(WA_MENTEE)
+    article = next(p for p in payloads if p["type"] == "interactive"
+                   and p["interactive"]["body"]["text"].startswith("1. Nature"))
+    old = article["interactive"]["action"]["buttons"][0]["reply"]["id"]
+    press = world.wa.press(WA_MENTEE, old, "J'accepte")
+    assert (await world.post_whatsapp(world.wa.wrap(WA_MENTEE, press))).status_code == 200
+    stale = world.graph.accepted(WA_MENTEE)[-1]["interactive"]
+    assert stale["body"]["text"].startswith("Ce bouton n'est plus d'actualité")
+    rows = stale["action"]["sections"][0]["rows"]
+    assert rows[0]["title"] == "Poser une question"
+    press = world.wa.press(WA_MENTEE, rows[4]["id"], rows[4]["title"], kind="list_reply")
+    assert (await world.post_whatsapp(world.wa.wrap(WA_MENTEE, press))).status_code == 200
+    assert "3114" in bodies(world, WA_MENTEE)[-2]  # Aide: the help, then the menu again
