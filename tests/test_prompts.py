@@ -142,3 +142,19 @@ def test_a_policy_question_is_answered_by_its_button(conversation: Conversation)
     out = conversation.run([press("2026-11-30T09:00:02+01:00", "console:bob", confirm,
                                   "Non, garder")])
     assert out[0]["text"] == "Rien n'a été effacé."
+
+
+def test_the_digest_from_the_menu_ends_with_its_choices(conversation: Conversation) -> None:
+    """"Questions en attente" from the menu: the menu is not said again after the digest, so
+    "1" answers the question shown (it re-sent the digest)."""
+    prepared(conversation)
+    out = conversation.run([say("2026-11-30T09:00:00+01:00", "console:bob", "1")])
+    assert out[0]["text"].startswith("Votre réponse à Q1")
+    conversation.run([say("2026-11-30T09:00:01+01:00", "console:bob",
+                          "Et si vous l'associiez à la préparation ?")])
+    conversation.run(asking("console:alice", QUESTION_FR, "2026-11-30T09:30"))
+    out = conversation.run([say("2026-11-30T10:00:00+01:00", "console:bob", "1")])
+    assert out[-1]["text"].startswith("Q2 — ")
+    assert out[-1]["choices"] == ["Répondre Q2", "Rediriger Q2"]
+    out = conversation.run([say("2026-11-30T10:00:01+01:00", "console:bob", "1")])
+    assert out[-1]["text"].startswith("Votre réponse à Q2")

@@ -51,6 +51,7 @@ class Turn:
     journaling: bool = True  # False when nothing of the turn may be kept (consent withdrawn)
     lines: dict[str, list[JournalEntry]] = field(default_factory=dict)
     _seq: int = 0
+    _offered: set[str] = field(default_factory=set)  # who was offered a question's choices
 
     # -- people ---------------------------------------------------------------------------
 
@@ -155,6 +156,8 @@ class Turn:
         the step or the pending question; `prompt` re-shows an existing prompt under its key."""
         key = self._key()
         meta: dict[str, str] = {}
+        if options is not None:
+            self._offered.add(party.profile.id)
         if choices or step is not None:
             prompt_key = prompt or prompts.key_of(key)
             prompts.register(
@@ -247,6 +250,10 @@ class Turn:
     def prompt(self, step: Step, extra: dict[str, Any] | None = None) -> None:
         """Say a step's text with its choices, in the sender's language."""
         if step.say is None:
+            return
+        if step.choices and self.profile.id in self._offered:
+            # A question's choices were just shown (a digest from the menu): they are the last
+            # choices, so the menu is not said again after them; its buttons still answer.
             return
         with self.engine.catalogs.use(self.profile.locale):
             text = fill(gettext(step.say), self.params(self.party, extra or {}))
