@@ -81,6 +81,9 @@ def test_a_number_that_is_no_choice_is_refused(conversation: Conversation) -> No
         say("2026-11-30T09:00:01+01:00", "console:bob", "0"),
     ])
     assert all(line["text"].startswith("Je n'ai pas reconnu ce choix") for line in out)
+    assert all(line["choices"] == ["Répondre Q1", "Rediriger Q1"] for line in out)
+    out = conversation.run([say("2026-11-30T09:00:02+01:00", "console:bob", "2")])
+    assert out[-1]["text"].startswith("Vers quel cadre rediriger Q1")
 
 
 def test_every_message_with_choices_has_its_own_prompt_key(conversation: Conversation) -> None:

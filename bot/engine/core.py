@@ -286,6 +286,11 @@ class Engine:
             return False
         index = prompts.resolve(prompt, text)
         if index is None or not 1 <= index <= len(prompt.options):
+            if text.strip().rstrip(".").isdecimal():  # a number: of these choices, not others
+                turn.journal(turn.party, "in", text.strip())
+                turn.send(turn.party, turn.text("not_a_choice"), prompt.labels,
+                          options=prompt.options, step=prompt.step, prompt=prompt.key)
+                return True
             return False
         turn.journal(turn.party, "in", prompt.labels[index - 1])
         questions.act(turn, *prompt.options[index - 1])
