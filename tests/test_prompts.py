@@ -161,3 +161,14 @@ def test_the_digest_from_the_menu_ends_with_its_choices(conversation: Conversati
     assert out[-1]["choices"] == ["Répondre Q2", "Rediriger Q2"]
     out = conversation.run([say("2026-11-30T10:00:01+01:00", "console:bob", "1")])
     assert out[-1]["text"].startswith("Votre réponse à Q2")
+
+
+def test_an_old_button_is_told_in_the_person_s_language(conversation: Conversation) -> None:
+    out = conversation.run([say("2026-11-30T07:00:00+01:00", "console:emma", "Hello")])
+    intro = out[-1]
+    out = conversation.run([
+        press("2026-11-30T07:00:01+01:00", "console:emma", intro, intro["choices"][0]),
+        press("2026-11-30T07:00:02+01:00", "console:emma", intro, intro["choices"][0]),
+    ])
+    assert out[-1]["text"] == "This button is no longer current. Here are the current choices:"
+    assert out[-1]["choices"] == out[-2]["choices"] and out[-1]["prompt"] == out[-2]["prompt"]
