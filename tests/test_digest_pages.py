@@ -194,3 +194,13 @@ def test_the_idle_digest_round_opens_no_transaction_per_mentor(tmp_path: Any) ->
         assert store.turns == 1  # Bob only (not signed yet: nothing sent)
     finally:
         store.close()
+
+
+def test_many_flags_come_in_one_message_urgent_first(conversation: Conversation) -> None:
+    signed(conversation)
+    seed(conversation.config, 2, flags=("check_in", "distress", "urgent", "check_in", "urgent"))
+    out = to_bob(conversation.run([DIGEST]))
+    assert len(out) == 4  # summary, the five flags together, the two questions
+    flags = out[1]["text"]
+    kinds = [part.split("(")[1].split(")")[0] for part in flags.split("⚠")[1:]]
+    assert kinds == ["urgence", "urgence", "détresse", "à vérifier", "à vérifier"]
