@@ -31,7 +31,8 @@ class Inbound:
     `sender` is a person id `channel:native-id`. Exactly one of `text` and `attachment`
     is set. `message_id` is the platform's id, unique per channel, used to recognise
     redeliveries. `choice` is set when the person pressed a button: the 1-based index
-    of the choice offered in the last prompt.
+    of the choice offered in the last prompt. `prompt` is the key of the prompt a pressed
+    button belongs to (`Outbound.prompt`): an old button is told apart from a current one.
     """
 
     sender: str
@@ -40,6 +41,7 @@ class Inbound:
     text: str | None = None
     attachment: AttachmentKind | None = None
     choice: int | None = None
+    prompt: str | None = None
 
     @property
     def channel(self) -> str:
@@ -67,6 +69,7 @@ class Outbound:
 
     `choices` are the labels offered, in order; a person answers by label or number.
     `key` identifies the outbound durably (for the outbox and delivery statuses).
+    `meta["prompt"]`: the key of the prompt its choices belong to, carried by every button.
     `volatile`: never written to the store (it quotes identifying data the person must
     decide about, or goes to someone of whom nothing is kept): delivered from memory only.
     `document`: a file sent with `text` as its caption (volatile: never stored).
@@ -80,6 +83,11 @@ class Outbound:
     volatile: bool = field(default=False, compare=False)
     about: str | None = field(default=None, compare=False)  # the question id it concerns
     document: Document | None = field(default=None, compare=False)
+
+    @property
+    def prompt(self) -> str:
+        """The key of the prompt its buttons belong to ("" when it offers no choice)."""
+        return self.meta.get("prompt", "") if self.choices else ""
 
     @property
     def channel(self) -> str:

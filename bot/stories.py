@@ -23,6 +23,9 @@ a given time, and what the bot must answer. It runs through the same `Simulator`
         from: console:alice
         say: "..."
         expect: nothing                    # the bot must stay silent
+      - at: ...
+        from: console:bob
+        press: Répondre Q1                 # the button of the last message showing it
 
 The whole story runs on one engine and one virtual clock, in a fresh temporary store.
 Expectations are matched in order against the messages the step produced; other messages in
@@ -35,7 +38,7 @@ import difflib
 import json
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +48,7 @@ from bot.config import PROJECT_ROOT, Config, load_config, parse_config
 from bot.errors import UserError
 from bot.transports.simulate import Simulator, parse_script
 
-STEP_KEYS = {"at", "from", "say", "attachment", "tick", "expect", "id"}
+STEP_KEYS = {"at", "from", "say", "press", "attachment", "tick", "expect", "id"}
 EXPECT_KEYS = {"to", "contains", "choices", "not_contains", "equals"}
 DEFAULT_DIR = PROJECT_ROOT / "stories"
 
@@ -100,6 +103,9 @@ def events_of(path: Path, steps: Any) -> list[tuple[dict[str, Any], Any]]:
             event["from"] = step.get("from")
             if "attachment" in step:
                 event["attachment"] = step["attachment"]
+            elif "press" in step:  # resolved when it runs: the button of a message sent before
+                event["text"] = ""
+                event["press"] = str(step["press"])
             else:
                 event["text"] = str(step.get("say", ""))
             if "id" in step:
@@ -145,6 +151,15 @@ def _describe(expects: list[dict[str, Any]], sender: str | None) -> list[str]:
     return lines
 
 
+def _button(shown: list[dict[str, Any]], pid: str, label: str) -> tuple[str, int] | None:
+    """The key and number of the button `label` on the last message to `pid` showing it."""
+    for message in reversed(shown):
+        choices = message.get("choices", [])
+        if message["to"] == pid and label in choices and message.get("prompt"):
+            return str(message["prompt"]), choices.index(label) + 1
+    return None
+
+
 def run_story(path: Path, base_config: Path | None = None) -> StoryResult:
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -157,13 +172,25 @@ def run_story(path: Path, base_config: Path | None = None) -> StoryResult:
     with tempfile.TemporaryDirectory(prefix="mentorbot-story-") as tmp:
         config = story_config(path, doc.get("config"), base_config, Path(tmp) / "data")
         steps = events_of(path, doc["steps"])
-        parsed = parse_script([json.dumps(event) for event, _ in steps], f"{path}: step")
+        lines = [json.dumps({k: v for k, v in event.items() if k != "press"}) for event, _ in steps]
+        parsed = parse_script(lines, f"{path}: step")
         simulator = Simulator(config, parsed[0].at)
+        shown: list[dict[str, Any]] = []
         try:
             for number, ((event, expect), item) in enumerate(zip(steps, parsed, strict=True), 1):
-                sent = [json.loads(line) for line in simulator.feed(item)]
                 sender = event.get("from")
                 said = event.get("text", "tick" if event.get("tick") else event.get("attachment"))
+                if "press" in event:
+                    label = str(event["press"])
+                    said = f"[{label}]"
+                    button = _button(shown, str(sender), label)
+                    if button is None:
+                        failures.append(f"step {number}: no button {label!r} was shown to "
+                                        f"{sender}")
+                        continue
+                    item = replace(item, text=str(button[1]), prompt=button[0])
+                sent = [json.loads(line) for line in simulator.feed(item)]
+                shown.extend(sent)
                 what = f"step {number} ({said!r} at {event['at']})"
                 if expect == "nothing":
                     if sent:

@@ -273,3 +273,21 @@ def test_the_command_line(tmp_path: Path) -> None:
     assert refused.exit_code == 1 and "needs --token" in refused.output
     bad = runner.invoke(main, ["studio", "--data", str(tmp_path), "--start", "2026-11-30"])
     assert bad.exit_code == 1 and "UTC offset" in bad.output
+
+
+def test_the_page_buttons_carry_their_prompt_and_an_old_one_is_told_so(
+        client: TestClient) -> None:
+    """Issue 14: the page's buttons carry the key of their prompt, as the channels' do."""
+    say(client, "console:alice", "Bonjour")
+    first = bubbles(client, "console:alice")[-1]
+    button = first["telegram"]["buttons"][0]
+    assert button["prompt"] and button["prompt"] == first["whatsapp"]["buttons"][0]["prompt"]
+    pressed = {"person": "console:alice", "index": 1, "prompt": button["prompt"]}
+    assert client.post("/api/say", json=pressed).status_code == 200
+    assert "1. Nature de l'outil" in bubbles(client, "console:alice")[-1]["text"]
+    assert client.post("/api/say", json=pressed).status_code == 200  # the same, old button
+    stale = bubbles(client, "console:alice")[-1]
+    assert stale["text"].startswith("Ce bouton n'est plus d'actualité")
+    assert [b["label"] for b in stale["telegram"]["buttons"]] == ["J'accepte", "Je n'accepte pas"]
+    bad = {"person": "console:alice", "index": 1, "prompt": "../x"}
+    assert client.post("/api/say", json=bad).status_code == 400

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from bot.clock import Clock
 from bot.config import Config
 from bot.domain import PersonData
-from bot.engine import charter, commands, consent, questions
+from bot.engine import charter, commands, consent, prompts, questions
 from bot.engine.actions import Actions
 from bot.engine.charter import charter_version, signed
 from bot.engine.checks import CHECKS
@@ -230,6 +230,15 @@ class Engine:
                 return
         elif inbound.choice is None and self.guard.safety_first(turn, text):
             return
+        # A pressed button answers the prompt it belongs to, while that prompt is current.
+        shown: prompts.Prompt | None = None
+        if inbound.prompt is not None and parsed is None:
+            shown = prompts.find(turn.person, inbound.prompt)
+            index = prompts.resolve(shown, text) if shown is not None else None
+            if shown is None or index is None or not 1 <= index <= len(shown.labels):
+                log.info("old button person=%s message=%s", turn.profile.id, inbound.message_id)
+                self._stale(turn)
+                return
         if turn.state.get("pending") == "forget" and parsed is None:
             consent.forget_answer(turn, text)
             return
@@ -248,7 +257,9 @@ class Engine:
             return
         if turn.state.get("pending") == "identifying" and self.guard.pending(turn, text):
             return
-        if inbound.choice is None and questions.shortcut(turn, text):
+        if self._choose(turn, text, shown):
+            return
+        if shown is None and inbound.choice is None and questions.shortcut(turn, text):
             return
         step = turn.current()
         if step is None:
@@ -263,6 +274,50 @@ class Engine:
             turn.enter(turn.home() if is_signed else self.flows.entry["charter"])
             return
         self._step(turn, step, text, inbound.choice)
+
+    def _choose(self, turn: Turn, text: str, shown: prompts.Prompt | None) -> bool:
+        """A choice of the prompt shown last (typed) or of the button's prompt (pressed) that
+        acts on a question (a digest's "Répondre Q1", an answer's "Poursuivre Q1"). True if
+        used. A button of a step's prompt still current answers that step."""
+        last = prompts.latest(turn.person)
+        prompt = shown or last
+        if prompt is None:
+            return False
+        if prompt.options is None:
+            step = turn.current()
+            if shown is not None and shown is not last and step is not None and (
+                f"{step.flow}:{step.id}" == shown.step
+            ):
+                self._step(turn, step, text, None)
+                return True
+            return False
+        index = prompts.resolve(prompt, text)
+        if index is None or not 1 <= index <= len(prompt.options):
+            if text.strip().rstrip(".").isdecimal():  # a number: of these choices, not others
+                turn.journal(turn.party, "in", text.strip())
+                turn.send(turn.party, turn.text("not_a_choice"), prompt.labels,
+                          options=prompt.options, step=prompt.step, prompt=prompt.key)
+                return True
+            return False
+        turn.journal(turn.party, "in", prompt.labels[index - 1])
+        questions.act(turn, *prompt.options[index - 1])
+        return True
+
+    def _stale(self, turn: Turn) -> None:
+        """An old button: say so, and show what is current."""
+        last = prompts.latest(turn.person)
+        if last is not None and last.labels:
+            turn.send(turn.party, turn.text("choice_stale"), last.labels, options=last.options,
+                      step=last.step, prompt=last.key)
+            return
+        turn.say("choice_stale_step")
+        step = turn.current()
+        if step is not None and step.say is not None:
+            turn.prompt(step)
+        elif signed(turn.person, self.charter_version):
+            turn.enter(turn.home())
+        else:
+            turn.enter(self.flows.entry["charter"])
 
     def _current_choices(self, turn: Turn) -> tuple[str, ...]:
         step = turn.current()
@@ -344,12 +399,21 @@ class Engine:
     # -- scheduled jobs -------------------------------------------------------------------
 
     def run_digests(self, when: datetime) -> list[Outbound]:
-        """At a digest time: every signed mentor inside their opening hours gets a digest,
-        each in a unit of work of its own, recorded so that a replay sends it once."""
+        """At a digest time: every signed mentor inside their opening hours with work pending
+        gets a digest, each in a unit of work of its own, recorded so that a replay sends it
+        once. Mentors with nothing pending cost no transaction."""
         from bot.engine import digest
 
         out: list[Outbound] = []
+        with self.store.read() as uow:  # who has work: one read, not a transaction per mentor
+            busy = uow.mentors_with_pending()
+            for pid in uow.flagged_people():
+                profile = self.directory.get(pid, uow)
+                if profile is not None and profile.mentor:
+                    busy.add(profile.mentor)
         for mentor in self.directory.mentors():
+            if mentor.id not in busy:
+                continue
             source = f"digest:{when.isoformat()}:{mentor.id}"
             try:
                 with self.store.turn([mentor.id]) as uow:

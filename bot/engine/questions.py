@@ -15,7 +15,7 @@ from bot.domain.records import OPEN_STATUSES
 from bot.engine import trace
 from bot.engine.turn import Party, Turn
 from bot.flows.contract import ANSWER_STEP, FOLLOWUP_STEP, REDIRECT_STEP
-from bot.flows.model import Target
+from bot.flows.model import Expect, Target
 from bot.policies.textnorm import fold
 
 
@@ -54,6 +54,7 @@ def answer(turn: Turn, qid: str, text: str) -> bool:
         text=text,
         ask=question.ask,
         choices=choices,
+        options=(("followup", qid), ("close", qid)),
     )
     turn.say("reply_sent", qid=qid, mentee=mentee.profile.name or mentee.profile.id)
     return True
@@ -141,11 +142,48 @@ def close(turn: Turn, qid: str) -> None:
 
 # text key of the label -> (role, what it does)
 SHORTCUTS: dict[str, tuple[str, str]] = {
-    "digest_choice_reply": ("mentor", str(ANSWER_STEP)),
-    "digest_choice_redirect": ("mentor", str(REDIRECT_STEP)),
-    "answer_choice_followup": ("mentee", str(FOLLOWUP_STEP)),
+    "digest_choice_reply": ("mentor", "reply"),
+    "digest_choice_redirect": ("mentor", "redirect"),
+    "answer_choice_followup": ("mentee", "followup"),
     "answer_choice_close": ("mentee", "close"),
 }
+
+# what a choice does -> (the role it is for, the flow step it leads to, or "")
+ACTS: dict[str, tuple[str, str]] = {
+    "reply": ("mentor", str(ANSWER_STEP)),
+    "redirect": ("mentor", str(REDIRECT_STEP)),
+    "show": ("mentor", ""),
+    "page": ("mentor", ""),
+    "followup": ("mentee", str(FOLLOWUP_STEP)),
+    "close": ("mentee", ""),
+}
+
+
+def act(turn: Turn, what: str, arg: str) -> None:
+    """Do what a question's choice says (`ACTS`): `arg` is the question id, or a page number."""
+    from bot.engine import digest
+
+    role, target = ACTS.get(what, ("", ""))
+    if role != turn.profile.role:  # a prompt kept from a former role: the menu
+        turn.enter(turn.home())
+        return
+    if what == "page":
+        digest.page(turn, int(arg) if arg.isdecimal() else 1)
+        return
+    if what == "close":
+        close(turn, arg)
+        return
+    if role == "mentor" and for_mentor(turn, arg) is None:
+        turn.say("reply_unknown", qid=arg)
+        return
+    if what == "show":
+        digest.show(turn, arg)
+        return
+    if role == "mentee" and own(turn, arg) is None:
+        return
+    turn.answers["qid"] = arg
+    flow, _, step = target.partition(":")
+    turn.enter(Target(flow, step))
 
 
 @lru_cache(maxsize=64)
@@ -156,12 +194,19 @@ def _pattern(label: str) -> re.Pattern[str]:
 
 
 def shortcut(turn: Turn, text: str) -> bool:
-    """A digest or answer choice typed or pressed later: act on its question. True if used."""
+    """A digest or answer choice typed in full later ("Répondre Q3", "Clore Q3"), or a question
+    id alone for a mentor ("Q3": shows it): act on its question. True if used."""
     from bot.i18n import gettext
 
     folded = fold(text.strip())
     if "q" not in folded:
         return False
+    step = turn.current()
+    typing = step is not None and step.expect is not Expect.CHOICE  # "Q3" answers that step
+    if turn.profile.role == "mentor" and not typing and _QID.match(folded):
+        turn.journal(turn.party, "in", text.strip())
+        act(turn, "show", folded.upper())
+        return True
     texts = turn.engine.flows.texts
     for key, (role, what) in SHORTCUTS.items():
         if role != turn.profile.role:
@@ -172,18 +217,10 @@ def shortcut(turn: Turn, text: str) -> bool:
             match = _pattern(label).match(folded)
             if match is None:
                 continue
-            qid = match.group(1).upper()
             turn.journal(turn.party, "in", text.strip())
-            if what == "close":
-                close(turn, qid)
-                return True
-            if role == "mentor" and for_mentor(turn, qid) is None:
-                turn.say("reply_unknown", qid=qid)
-                return True
-            if role == "mentee" and own(turn, qid) is None:
-                return True
-            turn.answers["qid"] = qid
-            flow, _, step = what.partition(":")
-            turn.enter(Target(flow, step))
+            act(turn, what, match.group(1).upper())
             return True
     return False
+
+
+_QID = re.compile(r"^q\d{1,9}$")

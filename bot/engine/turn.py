@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from babel.dates import format_date
 
 from bot.domain import JournalEntry, OutboxEntry, PersonData
+from bot.engine import prompts
 from bot.engine.people import Profile
 from bot.engine.texts import fill, render
 from bot.flows.model import Expect, Step, Target
@@ -51,6 +52,7 @@ class Turn:
     journaling: bool = True  # False when nothing of the turn may be kept (consent withdrawn)
     lines: dict[str, list[JournalEntry]] = field(default_factory=dict)
     _seq: int = 0
+    _offered: set[str] = field(default_factory=set)  # who was offered a question's choices
 
     # -- people ---------------------------------------------------------------------------
 
@@ -144,19 +146,39 @@ class Turn:
         volatile: bool = False,
         document: Document | None = None,
         journaled: bool = True,
+        options: tuple[tuple[str, str], ...] | None = None,
+        step: str | None = None,
+        prompt: str | None = None,
     ) -> None:
         """Queue a message already in the recipient's language and journal it (as
         `journal_text` when the journal keeps less than what is sent). `volatile`: what is
         sent must not be kept at all (quoted identifying data): never written to the outbox.
         `document`: a file with `text` as its caption, volatile. `journaled=False`: not
-        journaled at all (an export: the next one must not contain it)."""
+        journaled at all (an export: the next one must not contain it).
+
+        A message with choices (or a step's prompt) becomes the recipient's current prompt
+        (`bot.engine.prompts`): `options` says what each choice does when it does not answer
+        the step or the pending question; `prompt` re-shows an existing prompt under its key."""
         key = self._key()
+        meta: dict[str, str] = {}
+        if options is not None:
+            self._offered.add(party.profile.id)
+        if choices or step is not None:
+            prompt_key = prompt or prompts.key_of(key)
+            prompts.register(
+                party.data,
+                self.source,
+                prompts.Prompt(prompt_key, choices, options, step),
+            )
+            if choices:
+                meta["prompt"] = prompt_key
         self.out.append(
             Outbound(
                 to=party.profile.id,
                 text=text,
                 choices=choices,
                 key=key,
+                meta=meta,
                 volatile=volatile or document is not None,
                 about=qid,
                 document=document,
@@ -179,6 +201,7 @@ class Turn:
         entry: str = "message",
         about: str | None = None,
         journal_params: dict[str, Any] | None = None,
+        options: tuple[tuple[str, str], ...] | None = None,
         **params: Any,
     ) -> None:
         """Say the text `key` of `flows/system.yaml` to `party` (default: the sender).
@@ -193,7 +216,7 @@ class Turn:
                 kept = render(source, self.params(target, {**params, **journal_params}), plural)
             labels = tuple(fill(gettext(c), self.params(target, params)) for c in choices)
         self.send(target, text, labels, kind=entry, qid=about, journal_text=kept,
-                  volatile=journal_params is not None)
+                  volatile=journal_params is not None, options=options)
 
     def text(self, key: str, party: Party | None = None, **params: Any) -> str:
         """The text `key`, rendered for `party`, without sending it."""
@@ -243,6 +266,10 @@ class Turn:
         """Say a step's text with its choices, in the sender's language."""
         if step.say is None:
             return
+        if step.choices and self.profile.id in self._offered:
+            # A question's choices were just shown (a digest from the menu): they are the last
+            # choices, so the menu is not said again after them; its buttons still answer.
+            return
         say = step.say
         if step.again is not None:  # the explanation once, then the short prompt
             seen: list[str] = self.state.setdefault(SEEN_KEY, [])
@@ -263,9 +290,10 @@ class Turn:
             self.state[charter.READING] = step.id
             # The charter's text is journaled by reference (version and article), not whole.
             kept = f"{self.engine.charter_version}:{step.id}"
-            self.send(self.party, text, labels, kind="charter_article", journal_text=kept)
+            self.send(self.party, text, labels, kind="charter_article", journal_text=kept,
+                      step=f"{step.flow}:{step.id}")
             return
-        self.send(self.party, text, labels)
+        self.send(self.party, text, labels, step=f"{step.flow}:{step.id}")
 
     def home(self) -> Target:
         return self.engine.flows.homes[self.profile.role]

@@ -49,6 +49,7 @@ PLACEHOLDERS = frozenset({
     "limit", "command", "commands", "kind", "found", "status", "text", "articles", "version",
     "since", "until", "flags", "items", "mentees", "resources", "id", "label", "who", "code",
     "link", "total",
+    "first", "last", "page", "pages",  # the pages of a digest's list of questions
 })
 
 PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")

@@ -397,12 +397,28 @@ class UnitOfWork:
         )
 
     def pending_for(self, mentor: str) -> list[Question]:
-        """The questions waiting for the mentor (sent or read), oldest first: indexed."""
+        """The questions waiting for the mentor (sent or read), oldest first, and those the
+        mentee closed with something the mentor has not seen yet (a follow-up): indexed."""
         return self._questions(
-            f"SELECT {_QUESTION_COLUMNS} FROM questions WHERE mentor = ? AND status IN (?, ?) "
-            "ORDER BY submitted_at, number",
-            (mentor, *(s.value for s in PENDING_STATUSES)),
+            f"SELECT {_QUESTION_COLUMNS} FROM questions WHERE mentor = ? AND (status IN (?, ?) "
+            "OR (status = ? AND read_at IS NULL)) ORDER BY submitted_at, number",
+            (mentor, *(s.value for s in PENDING_STATUSES), QuestionStatus.CLOSED.value),
         )
+
+    def mentors_with_pending(self) -> set[str]:
+        """The mentors with a question pending (see `pending_for`): one indexed query for the
+        idle digest round, instead of a transaction per mentor of the roster."""
+        rows = self._all(
+            "SELECT DISTINCT mentor FROM questions WHERE mentor IS NOT NULL AND (status IN (?, ?) "
+            "OR (status = ? AND read_at IS NULL))",
+            (*(s.value for s in PENDING_STATUSES), QuestionStatus.CLOSED.value),
+        )
+        return {str(r[0]) for r in rows}
+
+    def flagged_people(self) -> set[str]:
+        """The people with a distress flag not shown to their mentor yet."""
+        rows = self._all("SELECT DISTINCT person FROM flags WHERE reported_in IS NULL", ())
+        return {str(r[0]) for r in rows}
 
     def _questions(self, sql: str, params: Sequence[Any]) -> list[Question]:
         questions = [

@@ -12,16 +12,18 @@ from typing import Any
 
 from bot.messages import Outbound
 from bot.transports import telegram, whatsapp
-from bot.transports.outbox import parse_choice
+from bot.transports.outbox import parse_button, parse_choice
 
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    """What a person can press: `index` is the choice's number, as the channel carries it."""
+    """What a person can press: `index` is the choice's number and `prompt` the key of its
+    prompt, as the channel carries them."""
 
     index: int
     label: str
     description: str = ""
+    prompt: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +39,8 @@ class Shown:
     def to_json(self) -> dict[str, Any]:
         return {"style": self.style, "parts": list(self.parts), "kind": self.kind,
                 "list_button": self.list_button,
-                "buttons": [{"index": b.index, "label": b.label, "description": b.description}
-                            for b in self.buttons]}
+                "buttons": [{"index": b.index, "label": b.label, "description": b.description,
+                             "prompt": b.prompt} for b in self.buttons]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,18 +48,19 @@ class Rendered:
     telegram: Shown
     whatsapp: Shown
     choices: tuple[str, ...] = field(default=())
+    prompt: str = ""  # the key of the prompt its buttons belong to
 
 
 def as_telegram(out: Outbound) -> Shown:
     parts = tuple(telegram.render(out.text, out.choices))
-    markup = telegram.keyboard(out.choices)
+    markup = telegram.keyboard(out.choices, out.prompt)
     buttons: list[Button] = []
     if markup is not None:
         for row in markup.inline_keyboard:
             for key in row:
-                index = parse_choice(key.callback_data)
-                if index is not None:
-                    buttons.append(Button(index, key.text))
+                button = parse_button(key.callback_data)
+                if button is not None:
+                    buttons.append(Button(button[0], key.text, prompt=button[1] or ""))
     return Shown("telegram", parts, tuple(buttons), "keyboard" if buttons else "text")
 
 
@@ -76,15 +79,16 @@ def as_whatsapp(out: Outbound, list_button: str) -> Shown:
             kind = "buttons"
             for item in interactive["action"]["buttons"]:
                 reply = item["reply"]
-                buttons.append(Button(parse_choice(reply["id"]) or 0, str(reply["title"])))
+                buttons.append(Button(parse_choice(reply["id"]) or 0, str(reply["title"]),
+                                      prompt=out.prompt))
         else:
             kind, opener = "list", str(interactive["action"]["button"])
             for section in interactive["action"]["sections"]:
                 for row in section["rows"]:
                     buttons.append(Button(parse_choice(row["id"]) or 0, str(row["title"]),
-                                          str(row.get("description", ""))))
+                                          str(row.get("description", "")), out.prompt))
     return Shown("whatsapp", tuple(parts), tuple(buttons), kind, opener)
 
 
 def render(out: Outbound, list_button: str) -> Rendered:
-    return Rendered(as_telegram(out), as_whatsapp(out, list_button), out.choices)
+    return Rendered(as_telegram(out), as_whatsapp(out, list_button), out.choices, out.prompt)

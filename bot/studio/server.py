@@ -315,7 +315,11 @@ def create_app(studio: Studio) -> Starlette:
             index = body["index"]
             if not isinstance(index, int) or index < 1:
                 raise UserError("'index' must be a choice's number")
-            await studio.current.press(person, index)
+            prompt = body.get("prompt")
+            if prompt is not None and not (isinstance(prompt, str) and prompt.isascii()
+                                           and prompt.isalnum() and len(prompt) <= 32):
+                raise UserError("'prompt' must be the key of a prompt")
+            await studio.current.press(person, index, prompt or None)
         else:
             await studio.current.say(person, _text(body, "text"))
         return JSONResponse({"version": studio.version})

@@ -123,22 +123,26 @@ class Session:
         async with self._lock:
             return await self._say(pid, text, None)
 
-    async def press(self, pid: str, index: int) -> list[Outbound]:
-        """A button pressed: given to the engine as the channels do (the choice's number)."""
+    async def press(self, pid: str, index: int, prompt: str | None = None) -> list[Outbound]:
+        """A button pressed: given to the engine as the channels do (the choice's number and
+        the key of the prompt of the message it is under)."""
         async with self._lock:
-            label = self._label(pid, index)
-            return await self._say(pid, str(index), label)
+            label = self._label(pid, index, prompt)
+            return await self._say(pid, str(index), label, prompt)
 
-    def _label(self, pid: str, index: int) -> str:
+    def _label(self, pid: str, index: int, prompt: str | None) -> str:
         for bubble in reversed(self.bubbles):
             if bubble.person == pid and bubble.direction == "out" and bubble.rendered:
+                if prompt and bubble.rendered.prompt != prompt:
+                    continue
                 choices = bubble.rendered.choices
                 if 1 <= index <= len(choices):
                     return choices[index - 1]
                 break
         return str(index)
 
-    async def _say(self, pid: str, text: str, shown: str | None) -> list[Outbound]:
+    async def _say(self, pid: str, text: str, shown: str | None,
+                   prompt: str | None = None) -> list[Outbound]:
         now = self.clock.now()
         number = next(self._ids)
         source = f"studio-{number}"
@@ -148,7 +152,7 @@ class Session:
         if shown is None:
             inbound = Inbound(sender=pid, message_id=source, at=now, text=text)
         else:
-            inbound = pressed(pid, source, now, int(text))
+            inbound = pressed(pid, source, now, int(text), prompt)
         outs = await self.dispatcher.receive(inbound)
         await self.dispatcher.idle()
         self.steps.append(Step(now.isoformat(), pid, text, list(outs)))

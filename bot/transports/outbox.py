@@ -314,27 +314,40 @@ class Dispatcher:
 CHOICE_PREFIX = "c:"
 
 
-def choice_data(index: int) -> str:
-    """The id carried by a button (Telegram callback data, WhatsApp reply id): short, ASCII."""
+def choice_data(index: int, prompt: str = "") -> str:
+    """The id carried by a button (Telegram callback data, WhatsApp reply id): short, ASCII.
+    It names the prompt the button belongs to (`Outbound.prompt`) and the choice's number."""
+    if prompt:
+        return f"{CHOICE_PREFIX}{prompt}:{index}"
     return f"{CHOICE_PREFIX}{index}"
 
 
-def parse_choice(data: object) -> int | None:
+def parse_button(data: object) -> tuple[int, str | None] | None:
+    """(the choice's number, its prompt's key or None for a button of an older release)."""
     if not isinstance(data, str) or not data.startswith(CHOICE_PREFIX):
         return None
-    tail = data[len(CHOICE_PREFIX):]
+    prompt, _, tail = data[len(CHOICE_PREFIX):].rpartition(":")
     if not tail.isdigit() or len(tail) > 3:
         return None
+    if prompt and not (len(prompt) <= 32 and prompt.isalnum() and prompt.isascii()):
+        return None
     index = int(tail)
-    return index if index >= 1 else None
+    return (index, prompt or None) if index >= 1 else None
 
 
-def pressed(sender: str, message_id: str, at: datetime, index: int) -> Inbound:
-    """A button press, given to the engine as the choice's number typed by the person.
+def parse_choice(data: object) -> int | None:
+    parsed = parse_button(data)
+    return parsed[0] if parsed else None
+
+
+def pressed(sender: str, message_id: str, at: datetime, index: int,
+            prompt: str | None = None) -> Inbound:
+    """A button press, given to the engine as the choice's number typed by the person, with
+    the key of the prompt the button belongs to (the engine tells an old button apart).
 
     The number (not `Inbound.choice`) also answers the engine's own prompts that are not flow
     steps (the safety and identifying-data questions), which read text only."""
-    return Inbound(sender=sender, message_id=message_id, at=at, text=str(index))
+    return Inbound(sender=sender, message_id=message_id, at=at, text=str(index), prompt=prompt)
 
 
 def numbered(choices: tuple[str, ...]) -> str:

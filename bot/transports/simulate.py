@@ -21,7 +21,7 @@ from bot.errors import UserError
 from bot.messages import AttachmentKind, Inbound, Outbound
 from bot.ops import metrics
 
-EVENT_KEYS = {"at", "from", "text", "attachment", "caption", "tick", "id"}
+EVENT_KEYS = {"at", "from", "text", "attachment", "caption", "tick", "id", "prompt"}
 SIM_ATTACHMENTS = {"image", "document", "audio", "video", "sticker"}
 MAX_LINE = 1_000_000
 MIN_YEAR, MAX_YEAR = 1971, 9998
@@ -40,6 +40,7 @@ class Event:
     attachment: AttachmentKind | None = None
     tick: bool = False
     id: str | None = None
+    prompt: str | None = None  # a pressed button: the key of its prompt (`text` is its number)
 
 
 def parse_script(lines: Iterable[str], name: str = "<script>") -> list[Event]:
@@ -104,6 +105,13 @@ def parse_script(lines: Iterable[str], name: str = "<script>") -> list[Event]:
         msg_id = data.get("id")
         if msg_id is not None and not isinstance(msg_id, str):
             raise fail("'id' must be a string")
+        prompt = data.get("prompt")  # a button pressed: its prompt's key, `text` its number
+        if prompt is not None and not (
+            isinstance(prompt, str) and prompt.isascii() and prompt.isalnum()
+            and isinstance(text, str) and text.isdecimal()
+        ):
+            raise fail("'prompt' is the key of a prompt (letters and digits), with the "
+                       "number of the choice pressed as 'text'")
         events.append(
             Event(
                 line=number,
@@ -112,6 +120,7 @@ def parse_script(lines: Iterable[str], name: str = "<script>") -> list[Event]:
                 text=text,
                 id=msg_id,
                 attachment=AttachmentKind(attachment) if attachment else None,
+                prompt=prompt,
             )
         )
     return events
@@ -122,6 +131,8 @@ def render_line(out: Outbound, at: datetime, tz: ZoneInfo) -> str:
     record: dict[str, Any] = {"at": at.astimezone(tz).isoformat(), "to": out.to, "text": out.text}
     if out.choices:
         record["choices"] = list(out.choices)
+        if out.prompt:
+            record["prompt"] = out.prompt  # what its buttons carry (stories press them)
     if out.document is not None:  # the file itself is not printed: its name, type and size
         record["document"] = {"filename": out.document.filename,
                               "media_type": out.document.media_type,
@@ -174,7 +185,7 @@ class Simulator:
         entries = [e for e in entries if e.id not in self._printed]
         lines = [
             render_line(
-                Outbound(to=e.to, text=e.text, choices=e.choices, key=e.key),
+                Outbound(to=e.to, text=e.text, choices=e.choices, key=e.key, meta=dict(e.meta)),
                 datetime.fromisoformat(e.queued_at) if e.queued_at else self.clock.now(),
                 self.tz,
             )
@@ -214,6 +225,7 @@ class Simulator:
                 at=event.at,
                 text=event.text,
                 attachment=event.attachment,
+                prompt=event.prompt,
             )
             lines.extend(self._drain(self.app.engine.handle(inbound)))
         if confirm:

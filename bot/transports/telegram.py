@@ -43,7 +43,7 @@ from bot.transports.outbox import (
     Result,
     choice_data,
     numbered,
-    parse_choice,
+    parse_button,
     pressed,
     split_text,
     truncate,
@@ -115,10 +115,10 @@ def parse_update(update: Update, now: datetime) -> Received | None:
             return Received(None, query.id)
         chat_id = chat.id if chat is not None else query.from_user.id
         _expect(chat_id, int)
-        index = parse_choice(query.data)
+        button = parse_button(query.data)
         inbound = None
-        if index is not None:
-            inbound = pressed(f"telegram:{chat_id}", message_id, now, index)
+        if button is not None:
+            inbound = pressed(f"telegram:{chat_id}", message_id, now, *button)
         return Received(inbound, query.id)
     message = update.message
     if message is None or message.chat.type != "private":
@@ -182,13 +182,14 @@ def retry_after_seconds(exc: RetryAfter) -> float:
 # -- rendering ----------------------------------------------------------------------------
 
 
-def keyboard(choices: Sequence[str]) -> InlineKeyboardMarkup | None:
-    """One button per row; the button carries the choice's number, never its label."""
+def keyboard(choices: Sequence[str], prompt: str = "") -> InlineKeyboardMarkup | None:
+    """One button per row; the button carries its prompt's key and the choice's number, never
+    its label."""
     if not choices:
         return None
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(truncate(label, MAX_LABEL), callback_data=choice_data(i))]
+            [InlineKeyboardButton(truncate(label, MAX_LABEL), callback_data=choice_data(i, prompt))]
             for i, label in enumerate(choices, 1)
         ]
     )
@@ -334,7 +335,7 @@ class TelegramChannel:
         if entry.out.document is not None:
             return await self._send_document(chat_id, entry.out.text, entry.out.document)
         parts = render(entry.out.text, entry.out.choices)
-        markup = keyboard(entry.out.choices)
+        markup = keyboard(entry.out.choices, entry.out.prompt)
         last = len(parts) - 1
         for index in range(min(entry.parts, last), len(parts)):
             result = await self._send(chat_id, parts[index], markup if index == last else None)

@@ -43,7 +43,7 @@ from bot.transports.outbox import (
     Result,
     choice_data,
     numbered,
-    parse_choice,
+    parse_button,
     pressed,
     split_text,
     truncate,
@@ -117,11 +117,12 @@ class WaMessage:
     text: str | None = None
     choice: int | None = None
     attachment: AttachmentKind | None = None
+    prompt: str | None = None  # the key of the prompt of the button pressed
 
     def inbound(self, now: datetime) -> Inbound:
         sender, message_id, at = f"whatsapp:{self.wa_id}", f"wa:{self.wamid}", self.at or now
         if self.choice is not None:
-            return pressed(sender, message_id, at, self.choice)
+            return pressed(sender, message_id, at, self.choice, self.prompt)
         if self.attachment is not None:
             return Inbound(sender=sender, message_id=message_id, at=at, attachment=self.attachment)
         return Inbound(sender=sender, message_id=message_id, at=at, text=self.text or "")
@@ -183,8 +184,11 @@ def _codes(value: Any) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _content(message: dict[str, Any]) -> tuple[str | None, int | None, AttachmentKind | None]:
-    """(text, choice, attachment) of a message; all None when it is to be ignored."""
+Button = tuple[int, str | None]  # the choice's number, the key of its prompt
+
+
+def _content(message: dict[str, Any]) -> tuple[str | None, Button | None, AttachmentKind | None]:
+    """(text, button, attachment) of a message; all None when it is to be ignored."""
     kind = message.get("type")
     if kind == "text":
         text = message.get("text")
@@ -198,9 +202,9 @@ def _content(message: dict[str, Any]) -> tuple[str | None, int | None, Attachmen
             reply = interactive.get(str(interactive.get("type")))
             if interactive.get("type") in ("button_reply", "list_reply") and isinstance(reply,
                                                                                         dict):
-                index = parse_choice(reply.get("id"))
-                if index is not None:
-                    return None, index, None
+                pressed_button = parse_button(reply.get("id"))
+                if pressed_button is not None:
+                    return None, pressed_button, None
                 title = reply.get("title")
                 if isinstance(title, str) and title:
                     return title, None, None
@@ -208,9 +212,9 @@ def _content(message: dict[str, Any]) -> tuple[str | None, int | None, Attachmen
     if kind == "button":  # a quick reply of a template
         button = message.get("button")
         if isinstance(button, dict):
-            index = parse_choice(button.get("payload"))
-            if index is not None:
-                return None, index, None
+            quick = parse_button(button.get("payload"))
+            if quick is not None:
+                return None, quick, None
             text = button.get("text")
             if isinstance(text, str) and text:
                 return text, None, None
@@ -252,8 +256,9 @@ def parse_webhook(payload: Any) -> WaBatch:
                     continue
                 batch.messages.append(WaMessage(
                     wamid=wamid, wa_id=wa_id, phone_number_id=phone_id,
-                    at=_time(message.get("timestamp")), text=text, choice=choice,
-                    attachment=attachment))
+                    at=_time(message.get("timestamp")), text=text,
+                    choice=choice[0] if choice else None, attachment=attachment,
+                    prompt=choice[1] if choice else None))
             for status in _dicts(value.get("statuses")):
                 wamid, state = _str(status.get("id")), _str(status.get("status"))
                 if wamid is None or state is None:
@@ -297,13 +302,13 @@ def render(out: Outbound, wa_id: str, list_button: str) -> list[dict[str, Any]]:
     body = payloads.pop()["text"]["body"]
     if buttons:
         action: dict[str, Any] = {"buttons": [
-            {"type": "reply", "reply": {"id": choice_data(i), "title": label}}
+            {"type": "reply", "reply": {"id": choice_data(i, out.prompt), "title": label}}
             for i, label in enumerate(choices, 1)]}
         interactive: dict[str, Any] = {"type": "button", "body": {"text": body}, "action": action}
     else:
         rows = []
         for i, label in enumerate(choices, 1):
-            row = {"id": choice_data(i), "title": truncate(label, ROW_TITLE)}
+            row = {"id": choice_data(i, out.prompt), "title": truncate(label, ROW_TITLE)}
             if row["title"] != label:
                 row["description"] = truncate(label, ROW_DESCRIPTION)
             rows.append(row)

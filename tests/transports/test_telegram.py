@@ -79,10 +79,13 @@ async def test_choices_are_an_inline_keyboard_of_short_callback_data(world: Worl
     assert tg is not None
     await world.tg_say(TG_MENTEE, "/start", "1")
     article = tg.sent(TG_MENTEE)[-1]
-    assert str(article["text"]).startswith("1. Nature")
-    assert article["reply_markup"] == {"inline_keyboard": [
-        [{"text": "J'accepte", "callback_data": "c:1"}],
-        [{"text": "Je n'accepte pas", "callback_data": "c:2"}]]}
+    assert str(article["text"]).startswith("Article 1/6\n1. Nature")
+    rows = article["reply_markup"]["inline_keyboard"]
+    assert [[b["text"] for b in row] for row in rows] == [["J'accepte"], ["Je n'accepte pas"]]
+    # each button carries the key of its prompt and the choice's number
+    datas = [row[0]["callback_data"] for row in rows]
+    key = datas[0].split(":")[1]
+    assert datas == [f"c:{key}:1", f"c:{key}:2"] and len(key) == 10 and key.isalnum()
     welcome = tg.sent(TG_MENTEE)[0]
     assert "reply_markup" not in welcome
     # a press of the second button refuses the charter: the press is the choice's number
@@ -350,3 +353,28 @@ async def test_a_start_link_with_an_invitation_code_enrolls_a_new_mentee(world: 
     profile = world.engine.profile("telegram:777")
     assert profile is not None and profile.mentor == MENTOR
     assert len(tg.texts(777)) >= 1
+
+
+async def test_an_old_button_is_told_apart_from_the_current_one(world: World) -> None:
+    """Issue 14: the callback data names the prompt; an old button says so and re-shows what
+    is current, a current one answers it."""
+    tg = world.tg
+    assert tg is not None
+    await world.tg_say(TG_MENTEE, "/start", "1")
+    first = tg.sent(TG_MENTEE)[-1]
+    old = first["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    tg.push_press(TG_MENTEE, old)  # accepts article 1: article 2 is shown
+    await world.poll()
+    second = tg.sent(TG_MENTEE)[-1]
+    assert str(second["text"]).startswith("Article 2/6\n2. ")
+    tg.push_press(TG_MENTEE, old)  # the same button again: article 1 is no longer current
+    await world.poll()
+    stale = tg.sent(TG_MENTEE)[-1]
+    assert str(stale["text"]).startswith("Ce bouton n'est plus d'actualité")
+    assert stale["reply_markup"] == second["reply_markup"]  # the same, current prompt
+    tg.push_press(TG_MENTEE, stale["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+    await world.poll()
+    assert str(tg.sent(TG_MENTEE)[-1]["text"]).startswith("Article 3/6\n3. ")
+    tg.push_press(TG_MENTEE, "c:not-a-key:1")  # malformed data: ignored, nothing said
+    await world.poll()
+    assert str(tg.sent(TG_MENTEE)[-1]["text"]).startswith("Article 3/6\n3. ")

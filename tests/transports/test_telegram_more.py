@@ -207,7 +207,7 @@ async def test_a_press_is_handled_even_when_its_answer_fails(world: World) -> No
     last = tg.push_press(TG_MENTEE, "c:1")
     assert await world.poll() == 1
     assert tg.of("answerCallbackQuery", ok=False)
-    assert tg.texts(TG_MENTEE)[-1].startswith("1. Nature")
+    assert tg.texts(TG_MENTEE)[-1].startswith("Article 1/6\n1. Nature")
     assert world.transport_state("telegram", OFFSET_KEY) == last + 1
 
 
@@ -405,7 +405,7 @@ async def test_an_update_that_keeps_failing_is_skipped_after_five_attempts(world
         assert world.transport_state("telegram", OFFSET_KEY) == poisoned  # fetched again
     assert await world.poll() == 1  # skipped, and the next one handled
     assert world.transport_state("telegram", OFFSET_KEY) == tg.updates[-1]["update_id"] + 1
-    assert tg.texts(TG_MENTOR)[-1].startswith("1. Nature")
+    assert tg.texts(TG_MENTOR)[-1].startswith("Article 1/6\n1. Nature")
     assert tg.texts(TG_MENTEE) == []
     heal_store(world, MENTEE, kept)
 

@@ -96,17 +96,21 @@ async def test_choices_become_reply_buttons_or_a_list(world: World) -> None:
     await sign_up(world, WA_MENTEE, "Chloé Petit")
     payloads = world.graph.accepted(WA_MENTEE)
     article = next(p for p in payloads if p["type"] == "interactive"
-                   and p["interactive"]["body"]["text"].startswith("1. Nature"))
+                   and p["interactive"]["body"]["text"].startswith("Article 1/6\n1. Nature"))
     assert article["interactive"]["type"] == "button"
-    assert article["interactive"]["action"]["buttons"] == [
-        {"type": "reply", "reply": {"id": "c:1", "title": "J'accepte"}},
-        {"type": "reply", "reply": {"id": "c:2", "title": "Je n'accepte pas"}}]
+    buttons = article["interactive"]["action"]["buttons"]
+    key = buttons[0]["reply"]["id"].split(":")[1]  # the key of the prompt, on every button
+    assert buttons == [
+        {"type": "reply", "reply": {"id": f"c:{key}:1", "title": "J'accepte"}},
+        {"type": "reply", "reply": {"id": f"c:{key}:2", "title": "Je n'accepte pas"}}]
     menu = payloads[-1]["interactive"]
     assert menu["type"] == "list"
     assert menu["action"]["button"] == "Options"
     rows = menu["action"]["sections"][0]["rows"]
     assert 3 < len(rows) <= 10
-    assert [r["id"] for r in rows] == [f"c:{i}" for i in range(1, len(rows) + 1)]
+    menu_key = rows[0]["id"].split(":")[1]
+    assert menu_key != key
+    assert [r["id"] for r in rows] == [f"c:{menu_key}:{i}" for i in range(1, len(rows) + 1)]
     assert rows[0]["title"] == "Poser une question"
     assert all(len(r["title"]) <= 24 for r in rows)
 
@@ -297,7 +301,7 @@ async def test_a_batch_is_handled_whole_and_in_order(world: World) -> None:
     response = await world.post_whatsapp(payload)
     assert response.status_code == 200
     mentee = bodies(world, WA_MENTEE)
-    assert mentee[0].startswith("Bienvenue") and mentee[-1].startswith("1. Nature")
+    assert mentee[0].startswith("Bienvenue") and mentee[-1].startswith("Article 1/6\n1. Nature")
     assert len(mentee) == 3
     assert len(bodies(world, WA_MENTOR)) == 2  # its /aide came for another number
     assert [e.text for e in world.journal(MENTEE) if e.direction == "in"] == \
@@ -517,3 +521,23 @@ async def test_a_lone_surrogate_never_blocks_an_outbox(world: World) -> None:
     assert bodies(world, WA_MENTEE)
     for text in bodies(world, WA_MENTEE):
         text.encode("utf-8")
+
+
+async def test_a_reply_id_names_its_prompt_and_an_old_one_is_told_so(world: World) -> None:
+    """Issue 14: the interactive reply id carries the prompt's key; an old button is answered
+    "no longer current" with the current choices, a current one works."""
+    assert world.graph is not None
+    await sign_up(world, WA_MENTEE, "Chloé Petit")
+    payloads = world.graph.accepted(WA_MENTEE)
+    article = next(p for p in payloads if p["type"] == "interactive"
+                   and p["interactive"]["body"]["text"].startswith("Article 1/6\n1. Nature"))
+    old = article["interactive"]["action"]["buttons"][0]["reply"]["id"]
+    press = world.wa.press(WA_MENTEE, old, "J'accepte")
+    assert (await world.post_whatsapp(world.wa.wrap(WA_MENTEE, press))).status_code == 200
+    stale = world.graph.accepted(WA_MENTEE)[-1]["interactive"]
+    assert stale["body"]["text"].startswith("Ce bouton n'est plus d'actualité")
+    rows = stale["action"]["sections"][0]["rows"]
+    assert rows[0]["title"] == "Poser une question"
+    press = world.wa.press(WA_MENTEE, rows[4]["id"], rows[4]["title"], kind="list_reply")
+    assert (await world.post_whatsapp(world.wa.wrap(WA_MENTEE, press))).status_code == 200
+    assert "3114" in bodies(world, WA_MENTEE)[-2]  # Aide: the help, then the menu again

@@ -192,10 +192,11 @@ function drawBubble(bubble, person) {
   if (bubble.document) item.append(el("p", {class: "document", text: `\u{1F4CE} ${bubble.document.filename}`}));
   for (const part of shown.parts) item.append(el("p", {class: "text", text: part}));
   if (!shown.buttons.length) return item;
-  const press = (index) => post("/api/say", {person, index});
+  const press = (b) => post("/api/say", b.prompt ? {person, index: b.index, prompt: b.prompt}
+    : {person, index: b.index});
   const buttons = el("div", {class: `choices ${shown.kind}`});
   for (const b of shown.buttons) {
-    buttons.append(el("button", {type: "button", onclick: () => press(b.index), title: b.description || null},
+    buttons.append(el("button", {type: "button", onclick: () => press(b), title: b.description || null},
       b.label));
   }
   if (shown.kind === "list") {
