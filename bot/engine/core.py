@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from bot.clock import Clock
 from bot.config import Config
 from bot.domain import PersonData
-from bot.engine import commands, consent, questions
+from bot.engine import commands, consent, questions, wayout
 from bot.engine.actions import Actions
 from bot.engine.charter import charter_version, signed
 from bot.engine.checks import CHECKS
@@ -241,6 +241,8 @@ class Engine:
             return
         if turn.state.get("pending") == "identifying" and self.guard.pending(turn, text):
             return
+        if turn.state.get("pending") == wayout.PENDING and wayout.answer(turn, text):
+            return
         if inbound.choice is None and questions.shortcut(turn, text):
             return
         step = turn.current()
@@ -307,15 +309,20 @@ class Engine:
             return
         self.accept_text(turn, step, accepted)
 
-    def accept_text(self, turn: Turn, step: Step, text: str) -> None:
-        """A text that passed the rules: checks, then saved, then the step's action and next."""
+    def accept_text(self, turn: Turn, step: Step, text: str, as_is: bool = False) -> None:
+        """A text that passed the rules: checks, then saved, then the step's action and next.
+        `as_is`: the person chose to send it as it is, the checks with a way out are skipped."""
         for spec in step.checks:
+            if as_is and wayout.waived(spec):
+                continue
             if not CHECKS[spec.name](text, spec.params):
                 turn.journal(turn.party, "in", text)
                 with self.catalogs.use(turn.profile.locale):
                     message = gettext(spec.error)
                 turn.send(turn.party, message)
+                wayout.refused(turn, step, spec, text)  # issue 14: never a trap
                 return
+        wayout.passed(turn)
         if step.save != "signature_name":  # the signature is journaled by its action
             # About a question (an answer, a redirection, a follow-up): erasure finds it.
             about = turn.answers.get("qid") if step.save != "qid" else None
