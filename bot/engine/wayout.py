@@ -83,7 +83,8 @@ def answer(turn: Turn, text: str) -> bool:
         options = [(texts[key], gettext(texts[key])) for key in CHOICES]
     index = pick(text, options)
     if index is None:
-        clear(turn)  # a new version of the text: judged again
+        # A new version of the text: judged as the step's answer. The offer stays until the
+        # step is answered (an emoji or a held text does not withdraw it).
         return False
     clear(turn)
     turn.journal(turn.party, "in", turn.text(CHOICES[index - 1]))
