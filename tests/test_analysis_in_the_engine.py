@@ -271,3 +271,15 @@ def test_a_mentee_out_of_scope_is_still_told(conversation: Conversation, tick: C
     out = send(conversation, tick, "console:alice", "Poser une question",
                "Mon manager parle de rupture conventionnelle et je veux consulter un avocat.")
     assert any("dépasser le cadre de l'accompagnement" in line["text"] for line in out)
+
+
+def test_what_strikes_me_is_an_analysis_not_violence(
+    conversation: Conversation, tick: Clock
+) -> None:
+    """"Ce qui me frappe" (what strikes me) was read as violence: urgent numbers, and an
+    urgent flag for the mentor, for an ordinary analysis."""
+    at_analysis(conversation, tick)
+    out = send(conversation, tick, "console:alice",
+               "Ce qui me frappe, c'est que les conflits portent toujours sur les mêmes salles.")
+    assert [line["text"][:3] for line in out] == ["3/3"]
+    assert StoreView(conversation.config.storage.path).flags("console:alice") == []
