@@ -283,3 +283,16 @@ def test_what_strikes_me_is_an_analysis_not_violence(
                "Ce qui me frappe, c'est que les conflits portent toujours sur les mêmes salles.")
     assert [line["text"][:3] for line in out] == ["3/3"]
     assert StoreView(conversation.config.storage.path).flags("console:alice") == []
+
+
+@pytest.mark.parametrize("context", [
+    "Au fait, je précise que la situation a changé depuis hier matin avec un nouvel arrivant.",
+    "Mon équipe a perdu le match contre le service voisin au tournoi interne, l'ambiance en pâtit.",
+    "By the way, since the reorganisation my team lead no longer invites me to the weekly meeting.",
+])
+def test_work_situations_near_small_talk_are_contexts(
+    conversation: Conversation, tick: Clock, context: str
+) -> None:
+    signed(conversation)
+    out = send(conversation, tick, "console:alice", "Poser une question", context)
+    assert out[-1]["text"].startswith("2/3 — Votre analyse")
