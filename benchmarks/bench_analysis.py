@@ -9,8 +9,10 @@ checks of `question:analysis` in flows/question.yaml, with their parameters, thr
 (tests/corpus/analysis_heldout.yaml, never used to tune) then for the development corpus
 (tests/corpus/analysis_dev.yaml, tuned on): the share of genuine analyses refused against the
 target (<= 5%), and the share of non-analyses accepted (no target: these meet the way out
-after two refusals at worst). `--misses` lists the texts wrongly judged, for a human reading
-the result, NOT to tune the detector on the held-out set. No assertion: the figures are for
+after two refusals at worst). Then, for information, how many genuine analyses the safety
+policy (article 6, which reads every text first) would interrupt with help resources: the
+person then says "C'était ma réponse, l'enregistrer" to keep the text. `--misses` lists the
+texts wrongly judged, for a human reading the result, NOT to tune the detector on the held-out set. No assertion: the figures are for
 reading; tests/test_analysis_in_the_engine.py holds the assertions.
 """
 
@@ -24,6 +26,7 @@ import yaml
 
 from bot.engine.checks import CHECKS
 from bot.flows.yamlsrc import load_located
+from bot.policies.safety import load_safety_policy
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPORA = (
@@ -52,6 +55,7 @@ def main() -> None:
     parser.add_argument("--misses", action="store_true", help="list the texts wrongly judged")
     args = parser.parse_args()
     checks = shipped_checks()
+    safety = load_safety_policy(ROOT / "flows" / "policies" / "safety.yaml")
     for label, path in CORPORA:
         corpus = yaml.safe_load(path.read_text(encoding="utf-8"))
         genuine, other = corpus["genuine"], corpus["not_analysis"]
@@ -68,6 +72,13 @@ def main() -> None:
                 print(f"   refused genuine: {text}")
             for text in accepted:
                 print(f"   accepted non-analysis: {text}")
+        alarmed = [(t, safety.assess(t)) for t in genuine]
+        alarmed = [(t, v) for t, v in alarmed if v.alarming]
+        print(f"   genuine analyses the safety policy interrupts: {len(alarmed)}/{len(genuine)}"
+              f" = {len(alarmed) / len(genuine):.1%}")
+        if args.misses:
+            for text, verdict in alarmed:
+                print(f"   safety {verdict.level.name} ({', '.join(verdict.rules)}): {text}")
 
 
 if __name__ == "__main__":
