@@ -12,8 +12,9 @@ target (<= 5%), and the share of non-analyses accepted (no target: these meet th
 after two refusals at worst). Then, for information, how many genuine analyses the safety
 policy (article 6, which reads every text first) would interrupt with help resources: the
 person then says "C'était ma réponse, l'enregistrer" to keep the text. `--misses` lists the
-texts wrongly judged, for a human reading the result, NOT to tune the detector on the held-out set. No assertion: the figures are for
-reading; tests/test_analysis_in_the_engine.py holds the assertions.
+texts wrongly judged, for a human reading the result, NOT to tune the detector on the held-out
+set. No assertion: the figures are for reading; tests/test_analysis_in_the_engine.py holds the
+assertions.
 """
 
 from __future__ import annotations
