@@ -19,6 +19,7 @@ from bot.engine.checks import (
     min_words,
     not_delegating,
     not_empty,
+    on_topic,
     words,
 )
 from bot.flows.vocabulary import CHECKS as CHECK_SCHEMAS
@@ -126,6 +127,12 @@ def test_max_length() -> None:
     "I've tried talking to them twice.",
     "I tried a one-to-one meeting.",
     "It seems the brief was ambiguous.",
+    # Issue 14: refused forever before.
+    "I compared ticket volumes and found the drop comes from longer handling times, not from "
+    "more tickets.",
+    "I mapped where the disagreements start and it is always the same three shared resources.",
+    "J'ai cartographié les échanges et tout passe par une seule personne.",
+    "Je penche pour la migration, l'outil actuel ne tiendra pas la charge.",
 ])
 def test_mentions_attempt_accepts(attempt: dict[str, Any], text: str) -> None:
     assert mentions_attempt(text, attempt) is True
@@ -135,6 +142,10 @@ def test_mentions_attempt_accepts(attempt: dict[str, Any], text: str) -> None:
     "Le client est mécontent et le projet est en retard.",
     "The client is unhappy and the project is late.",
     "Je pensais partir tôt.",           # "je pense" is not a prefix match of "je pensais"
+    "J'ai une réunion demain avec lui.",  # "j'ai" + a noun: no participle, nothing done
+    "I have a meeting with him tomorrow.",
+    "Je ne sais pas.",
+    "I don't know what to do.",
     "Une opinion tranchée.",            # "option" inside "opinion"? no: whole words only
     "",
     "😀",
@@ -167,6 +178,11 @@ def test_markers_are_matched_without_case_accents_or_apostrophe_style() -> None:
     ("Qu’est-ce que je dois faire ?", False),       # typographic apostrophe
     ("Dites-moi quoi faire.", False),
     ("Décidez pour moi.", False),                   # accent folded: "decidez pour moi"
+    ("décide pour moi", False),                     # issue 14: tutoiement
+    ("Décide à ma place.", False),
+    ("Tu ferais quoi, toi ?", False),
+    ("decide for me", False),
+    ("You decide.", False),
     ("What should I do?", False),
     ("Tell me what to do.", False),
     ("Que dois-je faire : soit je relance, soit j'attends ?", True),
@@ -182,6 +198,29 @@ def test_not_delegating(delegating: dict[str, Any], text: str, ok: bool) -> None
 
 def test_not_delegating_without_markers_passes() -> None:
     assert not_delegating("Que dois-je faire ?", {}) is True
+
+
+# -- on_topic (context and ask) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "ok"), [
+    ("Au fait, tu as vu le match de foot hier soir ?", False),       # issue 14
+    ("AU FAIT, TU AS VU LE MATCH ?", False),
+    ("Did you watch the game last night?", False),
+    ("Il fait beau aujourd'hui, quoi de neuf ?", False),
+    ("Mon équipe organise un match de foot : comment associer les plus réservés ?", True),
+    ("How do I keep my team focused during the World Cup weeks?", True),
+    ("Au fait, mon manager a changé les priorités hier.", True),
+    ("Comment voyez-vous ma posture dans cet échange ?", True),
+    ("La recette de la version 2 échoue à chaque livraison.", True),  # acceptance testing
+    ("", True), ("😀", True),
+])
+def test_on_topic(text: str, ok: bool) -> None:
+    assert on_topic(text, shipped_params("ask", "on_topic")) is ok
+
+
+def test_on_topic_without_markers_passes() -> None:
+    assert on_topic("Tu as vu le match ?", {}) is True
 
 
 # -- full_name --------------------------------------------------------------------------------

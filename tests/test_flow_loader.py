@@ -108,7 +108,7 @@ def test_shipped_flows_load_with_every_required_text() -> None:
     assert len(articles) == 7 and articles[0].id == "intro"
     ask = flowset.flows["question"].steps["ask"]
     assert ask.expect is Expect.TEXT and ask.save == "ask"
-    assert [c.name for c in ask.checks] == ["not_empty", "not_delegating", "min_words"]
+    assert [c.name for c in ask.checks] == ["not_empty", "not_delegating", "on_topic", "min_words"]
     # YAML aliases (checks: *context_checks) give the same checks to the edit steps.
     steps = flowset.flows["question"].steps
     assert steps["edit_context"].checks == steps["context"].checks
@@ -332,7 +332,7 @@ def test_check_naming_python_code(flows_dir: Path) -> None:
     ("min: true", "parameter 'min' of check 'min_words' must be a whole number"),
     ("min: 2.5", "parameter 'min' of check 'min_words' must be a whole number"),
     ("min: 0", "parameter 'min' of check 'min_words' must be a whole number of at least 1"),
-    ("minimum: 3", "unknown parameter 'minimum' for check 'min_words' (parameters: min)"),
+    ("minimum: 3", "unknown parameter 'minimum' for check 'min_words' (parameters: min, way_out_after)"),
 ])
 def test_bad_check_parameter(flows_dir: Path, param: str, message: str) -> None:
     text = GOOD.replace("min: 3", param, 1)

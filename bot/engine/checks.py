@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
+from bot.policies.analysis import shows_analysis
 from bot.policies.textnorm import fold, has_words
 
 # A word: letters, with apostrophes (' and \u2019) or hyphens inside ("l'analyse", "Jean-Luc").
@@ -65,8 +66,10 @@ def max_length(text: str, params: Mapping[str, Any]) -> bool:
 
 
 def mentions_attempt(text: str, params: Mapping[str, Any]) -> bool:
-    """The analysis says what was already thought or tried (charter, article 4)."""
-    return _contains_any(text, list(params.get("markers", [])))
+    """The analysis says what was already thought, tried or understood (charter, article 4):
+    the French and English cues of `bot.policies.analysis`, or one of the step's `markers`
+    (words a trainer adds in the flow)."""
+    return _contains_any(text, list(params.get("markers", []))) or shows_analysis(text)
 
 
 def not_delegating(text: str, params: Mapping[str, Any]) -> bool:
@@ -74,6 +77,14 @@ def not_delegating(text: str, params: Mapping[str, Any]) -> bool:
     if not _contains_any(text, list(params.get("markers", []))):
         return True
     return _contains_any(text, list(params.get("options", [])))
+
+
+def on_topic(text: str, params: Mapping[str, Any]) -> bool:
+    """Not small talk (issue 14: "Au fait, tu as vu le match de foot hier soir ?" is no ask):
+    a text with an `off_topic` marker passes only if it also names the work (`work`)."""
+    if not _contains_any(text, list(params.get("off_topic", []))):
+        return True
+    return _contains_any(text, list(params.get("work", [])))
 
 
 def full_name(text: str, params: Mapping[str, Any]) -> bool:
@@ -113,6 +124,7 @@ CHECKS: dict[str, CheckFn] = {
     "max_length": max_length,
     "mentions_attempt": mentions_attempt,
     "not_delegating": not_delegating,
+    "on_topic": on_topic,
     "full_name": full_name,
     "question_id": question_id,
 }

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from bot.clock import Clock
 from bot.config import Config
 from bot.domain import PersonData
-from bot.engine import charter, commands, consent, prompts, questions
+from bot.engine import charter, commands, consent, prompts, questions, wayout
 from bot.engine.actions import Actions
 from bot.engine.charter import charter_version, signed
 from bot.engine.checks import CHECKS
@@ -257,6 +257,8 @@ class Engine:
             return
         if turn.state.get("pending") == "identifying" and self.guard.pending(turn, text):
             return
+        if turn.state.get("pending") == wayout.PENDING and wayout.answer(turn, text):
+            return
         if self._choose(turn, text, shown):
             return
         if shown is None and inbound.choice is None and questions.shortcut(turn, text):
@@ -369,15 +371,20 @@ class Engine:
             return
         self.accept_text(turn, step, accepted)
 
-    def accept_text(self, turn: Turn, step: Step, text: str) -> None:
-        """A text that passed the rules: checks, then saved, then the step's action and next."""
+    def accept_text(self, turn: Turn, step: Step, text: str, as_is: bool = False) -> None:
+        """A text that passed the rules: checks, then saved, then the step's action and next.
+        `as_is`: the person chose to send it as it is, the checks with a way out are skipped."""
         for spec in step.checks:
+            if as_is and wayout.waived(spec):
+                continue
             if not CHECKS[spec.name](text, spec.params):
                 turn.journal(turn.party, "in", text)
                 with self.catalogs.use(turn.profile.locale):
                     message = gettext(spec.error)
                 turn.send(turn.party, message)
+                wayout.refused(turn, step, spec, text)  # issue 14: never a trap
                 return
+        wayout.passed(turn)
         if step.save != SIGNATURE:  # the signature is journaled by its action
             # About a question (an answer, a redirection, a follow-up): erasure finds it.
             about = turn.answers.get(QID) if step.save != QID else None

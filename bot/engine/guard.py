@@ -174,9 +174,13 @@ class Guard:
         policy = self.safety
         if policy is None:
             return False
-        from bot.policies.safety import SafetyLevel
+        from bot.policies.safety import SafetyLevel, SafetyVerdict
 
         verdict = policy.assess(text)
+        if verdict.level is SafetyLevel.OUT_OF_SCOPE and turn.profile.role != "mentee":
+            # Issue 14: the hint is for a mentee's own matter. A mentor who redirects towards
+            # a lawyer or a doctor does their job (charter, article 6): no warning for it.
+            verdict = SafetyVerdict(SafetyLevel.NONE)
         trace.safety(turn, verdict.level.name)
         if verdict.level is SafetyLevel.NONE:
             if turn.state.get("pending") == "safety" and not text.lstrip().startswith("/"):

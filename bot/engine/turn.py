@@ -323,6 +323,8 @@ class Turn:
             if step is None:  # cannot happen with a validated flow set
                 target = self.home()
                 continue
+            if (self.state.get("flow"), self.state.get("step")) != (step.flow, step.id):
+                self.state.pop("refusals", None)  # refusals count at one step (issue 14)
             self.state["flow"], self.state["step"] = step.flow, step.id
             redirect = None
             if step.action and step.expect is not Expect.TEXT:

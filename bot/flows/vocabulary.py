@@ -33,10 +33,11 @@ ACTIONS: dict[str, str] = {
 # check name -> {parameter: type}
 CHECKS: dict[str, dict[str, type]] = {
     "not_empty": {},
-    "min_words": {"min": int},
+    "min_words": {"min": int, "way_out_after": int},
     "max_length": {"max": int},
-    "mentions_attempt": {"markers": list},
+    "mentions_attempt": {"markers": list, "way_out_after": int},
     "not_delegating": {"markers": list, "options": list},
+    "on_topic": {"off_topic": list, "work": list},
     "full_name": {},
     "question_id": {},
 }
