@@ -60,12 +60,12 @@ def test_a_thousand_pending_questions_make_a_short_digest(conversation: Conversa
     assert len(out) <= 6
     assert sum(len(json.dumps(line, ensure_ascii=False).encode()) for line in out) < 8_000
     summary = out[0]["text"]
-    assert summary.startswith("Synthèse du lundi 30 novembre à 08:00 : 1000 question(s)")
-    assert "3 besoin(s) d'aide" in summary
+    assert summary.startswith("Synthèse du lundi 30 novembre à 08:00 : 1000 questions en attente")
+    assert "3 besoins d'aide signalés" in summary
     flags = [line["text"] for line in out if "Besoin d'aide signalé" in line["text"]]
     assert [f.split("(")[1].split(")")[0] for f in flags] == ["urgence", "détresse", "à vérifier"]
     listing = out[-1]
-    assert listing["text"].startswith("Questions 1 à 9 sur 1000 (page 1 sur 112), par mentoré :")
+    assert listing["text"].startswith("Questions 1 à 9 sur 1000 (page 1 sur 112), par personne accompagnée :")
     lines = [line for line in listing["text"].splitlines() if line]
     # grouped by mentee: Alice's 500 (Q1, Q3, ...) first, oldest first
     assert lines[1] == "Alice Durand" and "Emma Smith" not in listing["text"]

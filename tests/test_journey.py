@@ -54,7 +54,7 @@ def test_the_full_journey_reaches_the_mentor_at_the_next_digest(conversation: Co
         for line in out
         if line["to"] == "console:bob" and line["at"] == "2026-11-30T08:00:00+01:00"
     ]
-    assert digest[0]["text"].startswith("Synthèse du lundi 30 novembre à 08:00 : 2 question(s) en attente, 0 besoin")
+    assert digest[0]["text"].startswith("Synthèse du lundi 30 novembre à 08:00 : 2 questions en attente et 0 besoin")
     q1 = next(line["text"] for line in digest if line["text"].startswith("Q1"))
     assert "Alice Durand" in q1
     for part in QUESTION_FR[1:4]:

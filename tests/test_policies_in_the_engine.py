@@ -287,7 +287,7 @@ def test_distress_is_answered_at_once_at_any_hour_and_flagged(conversation: Conv
     )
     assert out[0]["text"].startswith("D'accord. Reprenons.")
     header, flag = (line for line in out if line["to"] == "console:bob")
-    assert header["text"].endswith("0 question(s) en attente, 1 besoin(s) d'aide signalé(s), de Alice Durand.")
+    assert header["text"].endswith("0 question en attente et 1 besoin d'aide signalé. Personnes concernées : Alice Durand.")
     assert flag["at"] == "2026-11-30T08:00:00+01:00"
     assert flag["text"].startswith(
         "⚠ Besoin d'aide signalé : Alice Durand, le samedi 28 novembre à 23:40"

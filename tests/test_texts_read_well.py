@@ -11,7 +11,7 @@ from bot.engine.charter import charter_version
 from bot.engine.texts import REQUIRED_TEXTS
 from bot.errors import FlowError
 from bot.flows.loader import load_flows
-from tests.conftest import Conversation, asking, say, signing
+from tests.conftest import QUESTION_FR, Conversation, asking, say, signing
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,3 +75,21 @@ def test_no_internal_version_is_shown_to_people(conversation: Conversation) -> N
     said = "\n".join(line["text"] for line in conversation.lines)
     assert "La charte est signée le lundi 30 novembre" in said
     assert version not in said and "version" not in said
+
+
+def test_the_digest_summary_counts_in_words_and_names_people_as_a_sentence(
+    conversation: Conversation,
+) -> None:
+    conversation.run(
+        signing("console:bob", "Bob Martin", "2026-11-30T06:00")
+        + signing("console:alice", "Alice Durand", "2026-11-30T06:10")
+        + signing("console:emma", "Emma Smith", "2026-11-30T06:20")
+        + asking("console:alice", QUESTION_FR, "2026-11-30T07:00")
+        + asking("console:alice", QUESTION_FR, "2026-11-30T07:10")
+        + asking("console:emma", QUESTION_FR, "2026-11-30T07:20")
+    )
+    out = conversation.run([{"at": "2026-11-30T08:00:00+01:00", "tick": True}])
+    header = next(line["text"] for line in out
+                  if line["to"] == "console:bob" and line["text"].startswith("Synthèse"))
+    assert header == ("Synthèse du lundi 30 novembre à 08:00 : 3 questions en attente et "
+                      "0 besoin d'aide signalé. Personnes concernées : Alice Durand et Emma Smith.")

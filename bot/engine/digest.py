@@ -66,9 +66,9 @@ def deliver(turn: Turn, mentor: Party, *, empty_notice: bool) -> int:
     turn.say(
         "digest_header",
         party=mentor,
-        count=len(items),
-        flags=len(flagged),
-        mentees=", ".join(names),
+        items=turn.text("digest_count_questions", party=mentor, count=len(items)),
+        flags=turn.text("digest_count_flags", party=mentor, count=len(flagged)),
+        mentees=turn.listing(names, party=mentor),
         date=turn.when(turn.now, party=mentor),
     )
     sent = 1

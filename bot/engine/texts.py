@@ -70,6 +70,8 @@ REQUIRED_TEXTS = frozenset(
         "status_closed",
         "charter_reread",
         "digest_header",
+        "digest_count_questions",
+        "digest_count_flags",
         "digest_question",
         "digest_waiting",
         "digest_none",
