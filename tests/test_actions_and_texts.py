@@ -65,16 +65,16 @@ def test_the_journal_lists_each_question_with_its_date_and_status(
     assert out[0]["to"] == "console:alice"
     assert out[0]["text"] == (
         "Vos questions (2) :\n\n"
-        f"Q1 — 30 nov. 2026 07:30 — envoyée\n{QUESTION_FR[3]}\n\n"
-        f"Q2 — 30 nov. 2026 07:40 — envoyée\n{QUESTION_FR[3]}")
+        f"Q1 — 30 novembre 2026 à 07:30 — envoyée\n{QUESTION_FR[3]}\n\n"
+        f"Q2 — 30 novembre 2026 à 07:40 — envoyée\n{QUESTION_FR[3]}")
     assert out[1]["choices"] == MENTEE_MENU
 
     # the mentor reads them in the 08:00 digest and answers Q1: the statuses follow
     conversation.run([{"at": "2026-11-30T08:00:00+01:00", "tick": True},
                       say("2026-11-30T09:00:00+01:00", "console:bob", "/repondre Q1 Une piste.")])
     out = conversation.run([say("2026-11-30T09:10:00+01:00", "console:alice", "/journal")])
-    assert "Q1 — 30 nov. 2026 07:30 — répondue" in out[0]["text"]
-    assert "Q2 — 30 nov. 2026 07:40 — lue par votre mentor" in out[0]["text"]
+    assert "Q1 — 30 novembre 2026 à 07:30 — répondue" in out[0]["text"]
+    assert "Q2 — 30 novembre 2026 à 07:40 — lue par votre mentor" in out[0]["text"]
 
 
 def test_the_journal_is_in_the_mentees_language(new_conversation: Any) -> None:

@@ -144,9 +144,9 @@ def test_a_follow_up_sent_before_closing_reaches_the_digest(conversation: Conver
     out = to_bob(conversation.run([{"at": "2026-11-30T13:00:00+01:00", "tick": True}]))
     assert out, "the follow-up vanished from the digest"
     q1 = out[-1]
-    assert "Suite du 30 nov. 2026 10:00 : Qu'elle propose ses priorités." in q1["text"]
-    assert "Votre réponse du 30 nov. 2026 09:00 : Qu'attendez-vous d'elle ?" in q1["text"]
-    assert "close le 30 nov. 2026 10:00" in q1["text"]
+    assert "Suite du 30 novembre 2026 à 10:00 : Qu'elle propose ses priorités." in q1["text"]
+    assert "Votre réponse du 30 novembre 2026 à 09:00 : Qu'attendez-vous d'elle ?" in q1["text"]
+    assert "close le 30 novembre 2026 à 10:00" in q1["text"]
     assert "choices" not in q1  # nothing to answer
     # shown once: the next digest has nothing for Bob
     assert to_bob(conversation.run([{"at": "2026-12-01T08:00:00+01:00", "tick": True}])) == []

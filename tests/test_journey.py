@@ -78,7 +78,7 @@ def test_digest_only_on_open_days_and_unanswered_questions_wait(conversation: Co
     digests = [line for line in out if line["text"].startswith("Synthèse")]
     assert [d["at"] for d in digests] == ["2026-11-30T08:00:00+01:00", "2026-11-30T13:00:00+01:00"]
     second_q1 = [line["text"] for line in out if line["text"].startswith("Q1")][1]
-    assert "En attente depuis le 30 nov. 2026 08:00" in second_q1
+    assert "En attente depuis le 30 novembre 2026 à 08:00" in second_q1
 
 
 def test_mentor_answer_reaches_the_mentee_at_once(conversation: Conversation) -> None:

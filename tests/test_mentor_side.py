@@ -114,8 +114,8 @@ def test_follow_up_joins_the_thread_and_returns_to_the_next_digest(
         if line["text"].startswith("Q1 — Alice Durand")
         and line["at"].startswith("2026-11-30T13:00")
     )
-    assert "Votre réponse du 30 nov. 2026 09:00 : Qu'avez-vous observé ?" in q1
-    assert "Suite du 30 nov. 2026 09:11 : Elle se tait" in q1
+    assert "Votre réponse du 30 novembre 2026 à 09:00 : Qu'avez-vous observé ?" in q1
+    assert "Suite du 30 novembre 2026 à 09:11 : Elle se tait" in q1
 
 
 def test_the_mentee_closes_a_question(conversation: Conversation) -> None:
@@ -130,7 +130,7 @@ def test_the_mentee_closes_a_question(conversation: Conversation) -> None:
     )
     assert out[-3]["text"].startswith("La question Q1 est close")
     assert out[-2]["text"] == "La question Q1 est déjà close."
-    assert "Q1 — 30 nov. 2026 07:30 — close" in out[-1]["text"]
+    assert "Q1 — 30 novembre 2026 à 07:30 — close" in out[-1]["text"]
 
 
 def test_a_mentor_cannot_touch_another_mentors_question(new_conversation: Any) -> None:
@@ -224,7 +224,7 @@ def test_the_mentee_exports_their_trace_in_the_chat(conversation: Conversation) 
     out = conversation.run([say("2026-11-30T09:00:00+01:00", "console:alice", "/export")])
     # Issue 14: a short summary (the ask, the status), and where the whole trace is.
     assert out[0]["text"].startswith("Résumé de votre trace de travail")
-    assert QUESTION_FR[3] in out[0]["text"] and "Q1 — 30 nov. 2026 07:30 — lue par votre mentor" in out[0]["text"]
+    assert QUESTION_FR[3] in out[0]["text"] and "Q1 — 30 novembre 2026 à 07:30 — lue par votre mentor" in out[0]["text"]
     assert "mentorbot data export --user console:alice --format html" in out[1]["text"]
 
 

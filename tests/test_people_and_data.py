@@ -116,8 +116,8 @@ def test_export_formats(config: Config) -> None:
     record = export(engine, "console:alice")
     markdown = render(record, "md", engine)
     assert markdown.startswith("# Trace de travail — Alice Durand")
-    assert "### Q1 — 30 nov. 2026 07:30" in markdown
-    assert "> 30 nov. 2026 09:00 — réponse du mentor — Une piste." in markdown
+    assert "### Q1 — 30 novembre 2026 à 07:30" in markdown
+    assert "> 30 novembre 2026 à 09:00 — réponse du mentor — Une piste." in markdown
     # the journal says who wrote each line, as the person reading their own trace says it
     assert "· Vous · J'accepte" in markdown
     assert "· Le bot · Charte, 1. Nature de l'outil" in markdown  # not an internal reference

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -93,3 +94,26 @@ def test_the_digest_summary_counts_in_words_and_names_people_as_a_sentence(
                   if line["to"] == "console:bob" and line["text"].startswith("Synthèse"))
     assert header == ("Synthèse du lundi 30 novembre à 08:00 : 3 questions en attente et "
                       "0 besoin d'aide signalé. Personnes concernées : Alice Durand et Emma Smith.")
+
+
+def test_one_date_format_everywhere(conversation: Conversation) -> None:
+    """Weekday, day, month in words, and the year when it may be far: never an abbreviated
+    month, a numeric date or an ISO timestamp in anything said to a person."""
+    ready(conversation)
+    conversation.run(
+        asking("console:alice", QUESTION_FR, "2026-11-30T07:00")
+        + [{"at": "2026-11-30T08:00:00+01:00", "tick": True},
+           say("2026-11-30T09:00:00+01:00", "console:bob", "/repondre Q1 Une piste."),
+           say("2026-11-30T09:05:00+01:00", "console:bob", "/absence 21/12 3/1"),
+           say("2026-11-30T09:06:00+01:00", "console:bob", "/absence"),
+           say("2026-11-30T09:10:00+01:00", "console:alice", "/export"),
+           say("2026-11-30T09:11:00+01:00", "console:alice", "Relire mes échanges")]
+    )
+    said = "\n".join(line["text"] for line in conversation.lines)
+    assert "30 novembre 2026 à 07:00" in said  # lists: the year, the time
+    assert "lundi 21 décembre 2026" in said  # days
+    abbreviated = re.findall(r"\b\d{1,2} (?:janv|févr|avr|juil|sept|oct|nov|déc)\.", said)
+    numeric = re.findall(r"\b20\d\d-\d\d-\d\d|\b\d{1,2}/\d{1,2}/\d{2,4}\b",
+                         said)
+    assert abbreviated == [] and numeric == []
+    assert not re.search(r"\b(?:du|le) \d{1,2}/\d{1,2}\b", said)  # "1/3" is a step, not a date
