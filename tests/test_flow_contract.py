@@ -155,7 +155,7 @@ def test_confidentiality_opt_out_must_be_a_boolean_on_a_text_step(
     flows = copy_flows(tmp_path)
     edit(flows / "charter.yaml", "confidentiality: false", "confidentiality: maybe")
     edit(flows / "mentor.yaml", "  redirect_how:\n", "  redirect_how:\n    confidentiality: false\n")
-    edit(flows / "mentor.yaml", "    policies: [confidentiality]\n    save: answer\n",
+    edit(flows / "mentor.yaml", "    save: answer\n",
          "    policies: [confidentiality]\n    confidentiality: false\n    save: answer\n")
     found = "\n".join(problems(with_flows(config, flows)))
     assert "'confidentiality' must be true or false" in found
