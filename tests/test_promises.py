@@ -142,3 +142,19 @@ def test_in_english(conversation: Conversation) -> None:
     assert "Monday 7 December at 08:00" in ack(out)
     out = conversation.run(asking("console:emma", QUESTION_EN, "2026-12-07T09:00"))
     assert "today from 13:00" in ack(out, "Q2")
+
+
+def test_other_opening_hours_are_never_contradicted(new_conversation: Any) -> None:
+    """A deployment open Tuesday to Saturday, 09:00-17:00: the acknowledgement names the real
+    next digest and states no other hours than the configured ones."""
+    conversation = new_conversation(
+        BASE_CONFIG + 'hours: {days: [tue, wed, thu, fri, sat], open: "09:00", close: "17:00"}\n'
+        'digest: {times: ["09:00"]}\n')
+    signed(conversation)
+    # Monday 30 November 2026, 10:00: closed today; the next digest is Tuesday 09:00.
+    out = conversation.run(asking("console:alice", QUESTION_FR, "2026-11-30T10:00")
+                           + [tick("2026-12-01T10:00:00+01:00")])
+    text = ack(out)
+    assert "mardi 1 décembre à 09:00" in text
+    assert "8h" not in text and "18h" not in text and "lundi au vendredi" not in text
+    assert digests(out) == ["2026-12-01T09:00:00+01:00"]
