@@ -213,6 +213,10 @@ def test_checks_without_a_way_out_refuse_every_time(
     ("console:alice", "Tu ferais quoi, toi ?", "Le mentor n'est pas décideur"),
     ("console:emma", "decide for me", "The mentor is not a decision-maker (charter, article 4)."),
     ("console:emma", "You decide, I trust you.", "The mentor is not a decision-maker"),
+    # the meaning layer alone reads these as distress; the step knows a handed-over decision
+    ("console:alice", "Dites-moi simplement ce que je dois faire.", "Le mentor n'est pas"),
+    ("console:alice", "Dis-moi ce que je dois faire.", "Le mentor n'est pas décideur"),
+    ("console:alice", "Dites-moi quoi faire, je ne sais plus.", "Le mentor n'est pas décideur"),
 ])
 def test_delegating_the_decision_gets_the_explanation(
     conversation: Conversation, tick: Clock, who: str, text: str, expected: str
@@ -222,6 +226,16 @@ def test_delegating_the_decision_gets_the_explanation(
     send(conversation, tick, who, analysis)
     out = send(conversation, tick, who, text)
     assert len(out) == 1 and out[0]["text"].startswith(expected)
+
+
+def test_a_word_of_distress_still_wins_over_a_handed_over_decision(
+    conversation: Conversation, tick: Clock
+) -> None:
+    at_analysis(conversation, tick)
+    send(conversation, tick, "console:alice", ANALYSIS_FR)
+    out = send(conversation, tick, "console:alice",
+               "Dites-moi quoi faire, j'ai envie d'en finir avec la vie.")
+    assert "3114" in out[0]["text"]
 
 
 def test_small_talk_is_refused_as_the_ask_and_as_the_context(

@@ -161,6 +161,17 @@ class Guard:
             return "safety_check_in"
         return None
 
+    @staticmethod
+    def _delegating(turn: Turn, text: str) -> bool:
+        """The text answers a step whose `not_delegating` check refuses it."""
+        from bot.engine.checks import CHECKS
+
+        step = turn.current()
+        if step is None or step.expect is not Expect.TEXT:
+            return False
+        return any(spec.name == "not_delegating" and not CHECKS[spec.name](text, spec.params)
+                   for spec in step.checks)
+
     def safety_first(self, turn: Turn, text: str) -> bool:
         """Check every text before anything else. True when the turn is fully answered.
 
@@ -180,6 +191,12 @@ class Guard:
         if verdict.level is SafetyLevel.OUT_OF_SCOPE and turn.profile.role != "mentee":
             # Issue 14: the hint is for a mentee's own matter. A mentor who redirects towards
             # a lawyer or a doctor does their job (charter, article 6): no warning for it.
+            verdict = SafetyVerdict(SafetyLevel.NONE)
+        if (verdict.layer == "semantic" and verdict.level < SafetyLevel.URGENT
+                and self._delegating(turn, text)):
+            # "Dites-moi ce que je dois faire" reads like helplessness to the meaning layer
+            # alone; the step recognises a decision handed to the mentor and explains that the
+            # mentor does not decide (charter, article 4). A word of the lexicon still wins.
             verdict = SafetyVerdict(SafetyLevel.NONE)
         trace.safety(turn, verdict.level.name)
         if verdict.level is SafetyLevel.NONE:
