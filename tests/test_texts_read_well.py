@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from bot.engine.charter import charter_version
 from bot.engine.texts import REQUIRED_TEXTS
 from bot.errors import FlowError
 from bot.flows.loader import load_flows
-from tests.conftest import QUESTION_FR, Conversation, asking, say, signing
+from tests.conftest import BASE_CONFIG, QUESTION_FR, Conversation, asking, say, signing
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -117,3 +118,22 @@ def test_one_date_format_everywhere(conversation: Conversation) -> None:
                          said)
     assert abbreviated == [] and numeric == []
     assert not re.search(r"\b(?:du|le) \d{1,2}/\d{1,2}\b", said)  # "1/3" is a step, not a date
+
+
+def test_help_speaks_to_each_role_and_states_the_configured_hours(
+    new_conversation: Any,
+) -> None:
+    conversation = new_conversation(
+        BASE_CONFIG + 'hours: {days: [tue, wed, thu, fri, sat], open: "09:00", close: "17:00"}\n')
+    ready(conversation)
+    out = conversation.run([say("2026-12-01T09:00:00+01:00", "console:alice", "/aide"),
+                            say("2026-12-01T09:01:00+01:00", "console:bob", "/aide"),
+                            say("2026-12-01T09:02:00+01:00", "console:emma", "/help")])
+    alice, bob, emma = (next(line["text"] for line in out if line["to"] == who)
+                        for who in ("console:alice", "console:bob", "console:emma"))
+    assert "votre mentor lit les messages du mardi au samedi, de 09:00 à 17:00" in alice
+    assert "votre mentor" not in bob
+    assert "personnes que vous accompagnez" in bob and "du mardi au samedi, de 09:00" in bob
+    assert "3114" in bob and "/digest" in bob
+    assert "your mentor reads messages from Tuesday to Saturday, 09:00 to 17:00" in emma
+    assert not any("8h" in text or "18h" in text for text in (alice, bob, emma))

@@ -127,7 +127,8 @@ def show_journal(turn: Turn) -> Target | None:
 
 
 def show_help(turn: Turn) -> Target | None:
-    turn.say("help", commands=turn.text(f"commands_{turn.profile.role}"))
+    key = "help_mentor" if turn.profile.role == "mentor" else "help"
+    turn.say(key, commands=turn.text(f"commands_{turn.profile.role}"), hours=turn.opening_hours())
     return None
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from babel.dates import format_date
+from babel.dates import format_date, get_day_names
 
 from bot.domain import JournalEntry, OutboxEntry, PersonData
 from bot.engine import prompts
@@ -21,6 +21,7 @@ from bot.engine.texts import fill, render
 from bot.flows.model import Expect, Step, Target
 from bot.i18n import current_locale, format_when, gettext, join_words
 from bot.messages import Document, Outbound
+from bot.policies.hours import WEEKDAYS
 from bot.store.sql import UnitOfWork
 
 if TYPE_CHECKING:
@@ -224,6 +225,22 @@ class Turn:
         with self.engine.catalogs.use(target.profile.locale):
             return render(self.engine.flows.texts[key], self.params(target, params),
                           self.engine.flows.plurals.get(key))
+
+    def opening_hours(self, party: Party | None = None) -> str:
+        """The configured opening hours as a sentence says them ("du lundi au vendredi, de
+        08:00 à 18:00"), in `party`'s language: no text states hours the deployment has not."""
+        hours = self.engine.config.hours
+        target = party or self.party
+        with self.engine.catalogs.use(target.profile.locale):
+            names = get_day_names("wide", locale=current_locale())
+            indexes = sorted(WEEKDAYS.index(day) for day in hours.days)
+            days = [names[i] for i in indexes]
+            if len(days) > 2 and indexes == list(range(indexes[0], indexes[-1] + 1)):
+                said = self.text("hours_days_range", party=target, since=days[0], until=days[-1])
+            else:
+                said = join_words(days)
+        return self.text("hours_summary", party=target, days=said,
+                         since=hours.open.strftime("%H:%M"), until=hours.close.strftime("%H:%M"))
 
     def listing(self, items: list[str], party: Party | None = None) -> str:
         """Words joined as a sentence says them ("a, b et c"), in `party`'s language."""

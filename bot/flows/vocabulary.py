@@ -49,7 +49,7 @@ PLACEHOLDERS = frozenset({
     "name", "mentor", "mentee", "date", "when", "qid", "context", "analysis", "ask", "count",
     "limit", "command", "commands", "kind", "found", "status", "text", "articles", "version",
     "since", "until", "flags", "items", "mentees", "resources", "id", "label", "who", "code",
-    "link", "total",
+    "link", "total", "hours", "days",
     "first", "last", "page", "pages",  # the pages of a digest's list of questions
 })
 
