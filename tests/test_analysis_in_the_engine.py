@@ -27,7 +27,7 @@ ASK_FR = "J'hésite entre un planning partagé ou une discussion d'équipe : que
 NOT_ANALYSIS_1 = "La situation est compliquée et l'ambiance de l'équipe se dégrade chaque semaine."
 NOT_ANALYSIS_2 = "Tout le monde est tendu en ce moment et les réunions durent beaucoup trop longtemps."
 REFUSED = "Dites ce que vous avez déjà pensé, envisagé ou essayé"
-OFFER = "C'est la deuxième fois que votre texte ne passe pas cette vérification"
+OFFER = "Votre texte ne passe toujours pas cette vérification"
 WAY_OUT = ["Envoyer tel quel", "Reformuler"]
 
 
@@ -310,3 +310,17 @@ def test_work_situations_near_small_talk_are_contexts(
     signed(conversation)
     out = send(conversation, tick, "console:alice", "Poser une question", context)
     assert out[-1]["text"].startswith("2/3 — Votre analyse")
+
+
+def test_the_context_and_the_ask_never_loop_either(conversation: Conversation, tick: Clock) -> None:
+    """Every length check of a question has a way out: "My team is late." three times is not
+    a trap at the context step, nor "Avis ?" at the ask."""
+    signed(conversation)
+    out = send(conversation, tick, "console:emma", "Ask a question", "My team is late.",
+               "My team is late again.")
+    assert out[-1].get("choices") == ["Send as it is", "Rephrase"], out[-1]
+    out = send(conversation, tick, "console:emma", "Send as it is")
+    assert out[-1]["text"].startswith("2/3")
+    send(conversation, tick, "console:alice", "Poser une question", CONTEXT_FR, ANALYSIS_FR)
+    out = send(conversation, tick, "console:alice", "Avis ?", "Votre avis ?")
+    assert out[-1].get("choices") == WAY_OUT
