@@ -172,3 +172,24 @@ def test_an_old_button_is_told_in_the_person_s_language(conversation: Conversati
     ])
     assert out[-1]["text"] == "This button is no longer current. Here are the current choices:"
     assert out[-1]["choices"] == out[-2]["choices"] and out[-1]["prompt"] == out[-2]["prompt"]
+
+
+def test_a_bare_number_under_several_questions_is_not_guessed(
+    conversation: Conversation,
+) -> None:
+    """Q1 and Q2 in one digest, each with "1. Répondre / 2. Rediriger": "2" could be either;
+    the mentor is told how to name one, and the buttons and full labels still answer."""
+    conversation.run(
+        signing("console:bob", "Bob Martin", "2026-11-30T06:00")
+        + signing("console:alice", "Alice Durand", "2026-11-30T06:10")
+        + asking("console:alice", QUESTION_FR, "2026-11-30T07:30")
+        + asking("console:alice", QUESTION_FR, "2026-11-30T07:40")
+    )
+    out = conversation.run([DIGEST])
+    q1 = next(line for line in out if line["text"].startswith("Q1 — "))
+    out = conversation.run([say("2026-11-30T09:00:00+01:00", "console:bob", "2")])
+    assert len(out) == 1 and out[0]["text"].startswith("Plusieurs questions sont affichées")
+    assert "« Répondre Q2 »" in out[0]["text"] or "« Répondre Q1 »" in out[0]["text"]
+    out = conversation.run([press("2026-11-30T09:01:00+01:00", "console:bob", q1,
+                                  "Rediriger Q1")])
+    assert "Q1" in out[0]["text"] and "Q2" not in out[0]["text"]

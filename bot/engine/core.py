@@ -293,6 +293,12 @@ class Engine:
                 self._step(turn, step, text, None)
                 return True
             return False
+        number = text.strip().rstrip(".").isdecimal()
+        if shown is None and number and prompts.ambiguous(turn.person):
+            # "2" under Q1's and Q2's choices: say how to name one rather than guess.
+            turn.journal(turn.party, "in", text.strip())
+            turn.say("choice_ambiguous", label=prompt.labels[0])
+            return True
         index = prompts.resolve(prompt, text)
         if index is None or not 1 <= index <= len(prompt.options):
             if text.strip().rstrip(".").isdecimal():  # a number: of these choices, not others

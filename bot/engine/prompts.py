@@ -100,6 +100,12 @@ def latest(data: PersonData) -> Prompt | None:
     return last if last.step is None or last.step == _step_of(data) else None
 
 
+def ambiguous(data: PersonData) -> bool:
+    """Several messages with their own choices are current together (a digest of several
+    questions, each "1. Répondre Qn"): a bare number could mean any of them."""
+    return sum(1 for p in live(data) if p.options is not None) > 1
+
+
 def find(data: PersonData, key: str) -> Prompt | None:
     for prompt in live(data):
         if prompt.key == key:

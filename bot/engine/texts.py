@@ -57,6 +57,7 @@ REQUIRED_TEXTS = frozenset(
         "console_only",
         "help",
         "help_mentor",
+        "choice_ambiguous",
         "hours_summary",
         "hours_days_range",
         "commands_mentee",
