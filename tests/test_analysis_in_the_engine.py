@@ -324,3 +324,15 @@ def test_the_context_and_the_ask_never_loop_either(conversation: Conversation, t
     send(conversation, tick, "console:alice", "Poser une question", CONTEXT_FR, ANALYSIS_FR)
     out = send(conversation, tick, "console:alice", "Avis ?", "Votre avis ?")
     assert out[-1].get("choices") == WAY_OUT
+
+
+@pytest.mark.parametrize("text", [
+    "Tu as regardé la finale de la Ligue 1 hier soir ? C'était incroyable comme ambiance au stade.",
+    "Vous avez vu cette série dont tout le monde parle ? Je n'arrive pas à décrocher le soir.",
+])
+def test_other_small_talk_is_refused_as_the_context(
+    conversation: Conversation, tick: Clock, text: str
+) -> None:
+    signed(conversation)
+    out = send(conversation, tick, "console:alice", "Poser une question", text)
+    assert out[-1]["text"].startswith("Cela ne semble pas concerner une situation profession")
