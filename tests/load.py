@@ -292,14 +292,18 @@ def replies(accepted: Sequence[dict[str, Any]]) -> dict[str, list[str]]:
     return out
 
 
+_PROMISE = re.compile(r"^(Votre question Q#|Votre suite pour Q#) est (?:envoyée|enregistrée|"
+                      r"transmise)\b.*", re.S)
 _DIGITS = re.compile(r"\d+")
 
 
 def shape(text: str, name: str = "") -> str:
-    """A reply without what differs between senders (their name, numbers, dates, Q ids)."""
+    """A reply without what differs between senders (their name, numbers, dates, Q ids, and
+    the promise of an acknowledgement: "today at 13:00" before the day's digest, the next
+    digest's date after it)."""
     if name:
         text = text.replace(name, "<name>")
-    return _DIGITS.sub("#", text)
+    return _PROMISE.sub(r"\1 <acknowledged>", _DIGITS.sub("#", text))
 
 
 def repeated_at_most(got: Sequence[str], expected: Sequence[str], repeats: int) -> bool:

@@ -149,8 +149,8 @@ def test_a_question_the_digest_the_answer_and_the_verdicts(client: TestClient) -
     say(client, "console:alice", "Envoyer")
     hours = [v for v in bubbles(client, "console:alice", "in")[-1]["verdicts"]
              if v["policy"] == "hours"]
-    # Sent before 08:00 on Monday: outside the hours, so the date is given in full.
-    assert hours == [{"policy": "hours", "outcome": "later", "marks": [],
+    # Sent before 08:00 on Monday: the date is given in full, and the digest is today's.
+    assert hours == [{"policy": "hours", "outcome": "today", "marks": [],
                       "until": "lundi 30 novembre à 08:00"}]
     assert [q["status"] for q in state(client)["views"]["console:bob"]["questions"]] == ["sent"]
 

@@ -173,7 +173,7 @@ def test_a_whole_mentoring_loop_in_the_studio(studio: tuple[str, Path, Path]) ->
         send(page, "console:alice", "J'hésite entre lui écrire ou lui proposer un point ; "
                                     "quel regard portez-vous sur ma posture ?")
         press(page, "console:alice", "Envoyer", "Votre question Q1 est enregistrée")
-        expect(alice.get_by_role("log")).to_contain_text("Heures d'ouverture : fermé")
+        expect(alice.get_by_role("log")).to_contain_text("Heures d'ouverture : synthèse aujourd'hui")
         expect(alice.get_by_text("Q1 (console:alice) — sent", exact=False)).to_be_visible()
         shots.take("question-sent")
 

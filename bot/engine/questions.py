@@ -123,7 +123,7 @@ def acknowledge(turn: Turn, qid: str, key: str) -> None:
         trace.hours(turn, True, digest)
         turn.say(f"{key}_open", qid=qid, when=turn.when(digest, pattern="time_pattern"))
     else:
-        trace.hours(turn, False, digest)
+        trace.hours(turn, today, digest)  # the studio says "today" for 08:00 asked at 07:00
         turn.say(f"{key}_closed", qid=qid, when=turn.when(digest))
 
 
